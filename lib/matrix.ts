@@ -1,0 +1,170 @@
+/**
+ * The dense square matrix every solver works on: `n × n`, row-major, `Float64Array`.
+ *
+ * @module
+ */
+import { assertAllFinite, show } from "./errors.ts";
+
+/** A dense, square, row-major matrix. Entry (i, j) is `data[i * n + j]`. */
+export interface Matrix {
+  /** Number of rows (= number of columns). */
+  readonly n: number;
+  /** The `n * n` entries, row-major. */
+  readonly data: Float64Array;
+}
+
+/** Absolute tolerance used by {@link assertSimilarity} for symmetry, relative to max |Σ_ij|. */
+export const SYMMETRY_TOLERANCE = 1e-9;
+
+/**
+ * Builds a {@link Matrix} from rows, copying them.
+ *
+ * @param rows A non-empty square array of finite numbers.
+ * @returns The matrix.
+ * @throws {TypeError} If `rows` is not an array of arrays of numbers.
+ * @throws {RangeError} If it is empty, ragged, non-square or holds a non-finite value.
+ *
+ * @example Building and reading back
+ * ```ts
+ * import { matrix, toRows } from "./matrix.ts";
+ * import assert from "node:assert/strict";
+ * const m = matrix([[0, 1], [1, 0]]);
+ * assert.equal(m.n, 2);
+ * assert.deepEqual(toRows(m), [[0, 1], [1, 0]]);
+ * ```
+ */
+export function matrix(rows: readonly (readonly number[])[]): Matrix {
+  if (!Array.isArray(rows)) {
+    throw new TypeError(`Expected rows to be an array of arrays, got ${show(rows)}`);
+  }
+  const n = rows.length;
+  if (n === 0) throw new RangeError("Invalid rows: a matrix needs at least one row (n = 0)");
+  const data = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    if (!Array.isArray(row)) {
+      throw new TypeError(`Expected rows[${i}] to be an array, got ${show(row)}`);
+    }
+    if (row.length !== n) {
+      throw new RangeError(
+        `Invalid rows[${i}]: it has length ${row.length} but the matrix needs ${n} columns (square)`,
+      );
+    }
+    for (let j = 0; j < n; j++) {
+      const v = row[j];
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new RangeError(`Invalid rows[${i}][${j}] = ${show(v)}: entries must be finite numbers`);
+      }
+      data[i * n + j] = v;
+    }
+  }
+  return { n, data };
+}
+
+/**
+ * Wraps a flat row-major buffer as a {@link Matrix} after checking its shape (no copy).
+ *
+ * @param n Number of rows.
+ * @param data The `n * n` entries.
+ * @returns The matrix view.
+ * @throws {RangeError} If `n` is not a positive integer or `data.length !== n * n`.
+ *
+ * @example
+ * ```ts
+ * import { fromData } from "./matrix.ts";
+ * const m = fromData(2, new Float64Array([0, 1, 1, 0]));
+ * if (m.data[1] !== 1) throw new Error();
+ * ```
+ */
+export function fromData(n: number, data: Float64Array): Matrix {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Invalid n = ${show(n)}: n must be a positive integer`);
+  }
+  if (!(data instanceof Float64Array)) {
+    throw new TypeError(`Expected data to be a Float64Array, got ${show(data)}`);
+  }
+  if (data.length !== n * n) {
+    throw new RangeError(`Invalid data: length ${data.length} is not n * n = ${n * n}`);
+  }
+  return { n, data };
+}
+
+/**
+ * The `n × n` zero matrix.
+ *
+ * @param n Size.
+ * @returns A fresh zero matrix.
+ */
+export function zeros(n: number): Matrix {
+  return fromData(n, new Float64Array(n * n));
+}
+
+/**
+ * Returns the rows of a matrix as plain arrays.
+ *
+ * @param m The matrix.
+ * @returns `number[][]` copy of `m`.
+ */
+export function toRows(m: Matrix): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < m.n; i++) out.push(Array.from(m.data.subarray(i * m.n, (i + 1) * m.n)));
+  return out;
+}
+
+/**
+ * Frobenius inner product ⟨A, B⟩ = Σ_ij A_ij B_ij.
+ *
+ * @param a First matrix.
+ * @param b Second matrix of the same size.
+ * @returns The inner product.
+ * @throws {RangeError} If the sizes differ.
+ */
+export function frobenius(a: Matrix, b: Matrix): number {
+  if (a.n !== b.n) throw new RangeError(`Invalid b: size ${b.n} differs from a's size ${a.n}`);
+  let s = 0;
+  const x = a.data, y = b.data;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+/**
+ * Checks that `m` is a valid similarity matrix: a {@link Matrix} of the right shape, finite,
+ * symmetric up to {@link SYMMETRY_TOLERANCE} × max |Σ_ij|. Every solver calls this once at
+ * its boundary.
+ *
+ * @param name Argument name used in messages (e.g. "sigma").
+ * @param m The value to check.
+ * @throws {TypeError} If `m` is not a Matrix.
+ * @throws {RangeError} If it is empty, mis-sized, non-finite or asymmetric.
+ */
+export function assertSimilarity(name: string, m: unknown): asserts m is Matrix {
+  if (typeof m !== "object" || m === null) {
+    throw new TypeError(`Expected ${name} to be a Matrix {n, data}, got ${show(m)}`);
+  }
+  const { n, data } = m as Partial<Matrix>;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Invalid ${name}.n = ${show(n)}: n must be a positive integer`);
+  }
+  if (!(data instanceof Float64Array)) {
+    throw new TypeError(`Expected ${name}.data to be a Float64Array, got ${show(data)}`);
+  }
+  if (data.length !== n * n) {
+    throw new RangeError(
+      `Invalid ${name}: data has length ${data.length} but n * n = ${n * n} (not square)`,
+    );
+  }
+  assertAllFinite(name, data, (k) => `[${Math.floor(k / n)}][${k % n}]`);
+  let scale = 0;
+  for (let k = 0; k < data.length; k++) scale = Math.max(scale, Math.abs(data[k]));
+  const tol = SYMMETRY_TOLERANCE * Math.max(1, scale);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const a = data[i * n + j], b = data[j * n + i];
+      if (Math.abs(a - b) > tol) {
+        throw new RangeError(
+          `Invalid ${name}: not symmetric at (${i}, ${j}): ${a} vs ${b} (tolerance ${tol})`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * spanclust — differentiable clustering with perturbed spanning forests.
+ *
+ * @example Cluster four points on a line into two groups
+ * ```ts
+ * import { matrix, maxSpanningForest } from "./mod.ts";
+ * const x = [0, 1, 10, 11];
+ * const sigma = matrix(x.map((a) => x.map((b) => -((a - b) ** 2))));
+ * const forest = maxSpanningForest(sigma, 2);
+ * if (forest.labels.join() !== "0,0,1,1") throw new Error("unexpected clustering");
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/errors.ts";
+export * from "./lib/matrix.ts";
+export * from "./lib/spanning_forest.ts";

@@ -1,0 +1,2 @@
+/** Test-only dependencies (pinned). @module */
+export { default as fc } from "npm:fast-check@4.10.2";
