@@ -15,3 +15,4 @@
 export * from "./lib/errors.ts";
 export * from "./lib/matrix.ts";
 export * from "./lib/spanning_forest.ts";
+export * from "./lib/constraints.ts";

@@ -52,7 +52,9 @@ export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as Float64Array).length}`;
+  if (ArrayBuffer.isView(value)) {
+    return `${value.constructor.name} of length ${(value as Float64Array).length}`;
+  }
   return typeof value;
 }
 

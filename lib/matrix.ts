@@ -53,7 +53,9 @@ export function matrix(rows: readonly (readonly number[])[]): Matrix {
     for (let j = 0; j < n; j++) {
       const v = row[j];
       if (typeof v !== "number" || !Number.isFinite(v)) {
-        throw new RangeError(`Invalid rows[${i}][${j}] = ${show(v)}: entries must be finite numbers`);
+        throw new RangeError(
+          `Invalid rows[${i}][${j}] = ${show(v)}: entries must be finite numbers`,
+        );
       }
       data[i * n + j] = v;
     }

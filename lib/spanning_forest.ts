@@ -243,7 +243,9 @@ export function forestFromEdges(
   for (let t = 0; t < edges.length; t++) {
     const [a, b] = edges[t];
     if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0 || a >= n || b >= n) {
-      throw new RangeError(`Invalid edges[${t}] = [${a}, ${b}]: endpoints must be in [0, ${n - 1}]`);
+      throw new RangeError(
+        `Invalid edges[${t}] = [${a}, ${b}]: endpoints must be in [0, ${n - 1}]`,
+      );
     }
     if (a === b) throw new RangeError(`Invalid edges[${t}] = [${a}, ${b}]: self-loop`);
     if (sets.union(a, b) === -1) {
