@@ -28,11 +28,11 @@ import { assertSimilarity, type Matrix } from "./matrix.ts";
 import { DisjointSets, type Forest, forestFromEdges } from "./spanning_forest.ts";
 
 /** Known pair: the two points must be in the same cluster (M_Ω entry 1). */
-export const MUST_LINK = 1;
+export const MUST_LINK: 1 = 1;
 /** Known pair: the two points must be in different clusters (M_Ω entry 0). */
-export const CANNOT_LINK = 0;
+export const CANNOT_LINK: 0 = 0;
 /** Pair outside Ω: no information. */
-export const UNKNOWN = -1;
+export const UNKNOWN: -1 = -1;
 
 /**
  * Partial connectivity M_Ω (Definition 4): an n × n row-major matrix with entries

@@ -53,13 +53,24 @@ export interface Hierarchy {
   readonly weights: Float64Array;
 }
 
-/** Union–find with path halving and union by size, over flat typed arrays. */
+/**
+ * Union–find with path halving and union by size, over flat typed arrays.
+ *
+ * @example
+ * ```ts
+ * import { DisjointSets } from "./spanning_forest.ts";
+ * const s = new DisjointSets(3);
+ * s.union(0, 2);
+ * if (s.find(0) !== s.find(2) || s.count !== 2) throw new Error();
+ * ```
+ */
 export class DisjointSets {
   readonly #parent: Int32Array;
   readonly #size: Int32Array;
   /** Number of disjoint sets currently. */
   count: number;
   /**
+   * Creates n singleton sets.
    * @param n Number of singleton sets 0..n−1.
    */
   constructor(n: number) {
@@ -158,6 +169,18 @@ function hierarchyOf(sigma: Matrix): Hierarchy {
 
 /**
  * Cluster labels 0..c−1 numbered by first appearance, from a union–find over n points.
+ *
+ * @param sets The union–find.
+ * @param n Number of points.
+ * @returns One label per point.
+ *
+ * @example
+ * ```ts
+ * import { DisjointSets, labelsFromSets } from "./spanning_forest.ts";
+ * const s = new DisjointSets(3);
+ * s.union(1, 2);
+ * if (labelsFromSets(s, 3).join() !== "0,1,1") throw new Error();
+ * ```
  */
 export function labelsFromSets(sets: DisjointSets, n: number): Int32Array {
   const labels = new Int32Array(n);
