@@ -16,3 +16,6 @@ export * from "./lib/errors.ts";
 export * from "./lib/matrix.ts";
 export * from "./lib/spanning_forest.ts";
 export * from "./lib/constraints.ts";
+export * from "./lib/metrics.ts";
+export * from "./lib/similarity.ts";
+export * from "./lib/codecs.ts";
