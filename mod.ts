@@ -19,3 +19,7 @@ export * from "./lib/constraints.ts";
 export * from "./lib/metrics.ts";
 export * from "./lib/similarity.ts";
 export * from "./lib/codecs.ts";
+export * from "./lib/rect_matrix.ts";
+export * from "./lib/sinkhorn.ts";
+export * from "./lib/kmeans.ts";
+export * from "./lib/ot_kmeans.ts";
