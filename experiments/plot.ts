@@ -1,0 +1,328 @@
+/**
+ * Headless figures for the experiments: vega-lite specs compiled to vega and rendered to SVG
+ * strings without a browser (`renderer: "none"`), written atomically to `results/<exp>/`.
+ *
+ * Spec builders cover the plots the project needs: curves ({@link lineChartSpec}), scatter
+ * plots coloured by a label with optional row/column facets ({@link scatterSpec}) and matrix
+ * heatmaps such as connectivity matrices ({@link heatmapSpec}).
+ *
+ * @module
+ */
+import { vega, vl } from "./deps/plot.ts";
+import { writeTextAtomic } from "./io.ts";
+
+/** A vega-lite specification (the library's own top-level type). */
+export type PlotSpec = vl.TopLevelSpec;
+
+/**
+ * Compiles a vega-lite spec and renders it to an SVG string, headless.
+ *
+ * @param spec The vega-lite specification.
+ * @returns The SVG document as a string.
+ * @throws {Error} If vega-lite cannot compile the spec or vega cannot render it.
+ *
+ * @example Rendering a bar
+ * ```ts
+ * import { renderSvg } from "./plot.ts";
+ * import assert from "node:assert/strict";
+ * const svg = await renderSvg({ data: { values: [{ a: 1 }] }, mark: "bar",
+ *   encoding: { y: { field: "a", type: "quantitative" } } });
+ * assert.ok(svg.startsWith("<svg"));
+ * ```
+ */
+export async function renderSvg(spec: PlotSpec): Promise<string> {
+  const compiled = vl.compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Renders a spec and writes it atomically (experiments/io.ts: temp file, fsync, rename) to
+ * `<dir>/<name>.svg` (by convention `dir = results/<exp>`).
+ *
+ * @param dir Output directory, e.g. `"results/toy"`; created if missing.
+ * @param name File name without extension; letters, digits, `_`, `-`, `.` only.
+ * @param spec The vega-lite specification.
+ * @returns The path written.
+ * @throws {RangeError} If `name` is empty or holds other characters (e.g. a path separator).
+ *
+ * @example Saving a plot
+ * ```ts
+ * import { lineChartSpec, savePlot } from "./plot.ts";
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const path = await savePlot(dir, "curve", lineChartSpec([{ x: 0, y: 1, series: "a" }]));
+ * assert.ok((await Deno.readTextFile(path)).includes("</svg>"));
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function savePlot(dir: string, name: string, spec: PlotSpec): Promise<string> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new RangeError(
+      `Invalid name = ${JSON.stringify(name)}: a plot name may hold only letters, digits, _ - .`,
+    );
+  }
+  const path = `${dir.replace(/\/+$/, "")}/${name}.svg`;
+  await writeTextAtomic(path, await renderSvg(spec));
+  return path;
+}
+
+/** Common options of the spec builders. */
+export interface PlotOptions {
+  /** Figure title. */
+  readonly title?: string;
+  /** Width of one panel in pixels. */
+  readonly width?: number;
+  /** Height of one panel in pixels. */
+  readonly height?: number;
+}
+
+/** One point of a curve in {@link lineChartSpec}. */
+export interface CurvePoint {
+  /** Abscissa. */
+  readonly x: number;
+  /** Ordinate. */
+  readonly y: number;
+  /** Which curve the point belongs to (one line and one legend entry per series). */
+  readonly series: string;
+}
+
+/**
+ * A line chart of one or more curves, one colour per series.
+ *
+ * @param points The curve points (any order; each series is drawn sorted by `x`).
+ * @param options Title, panel size, axis titles and an optional log-scale y axis.
+ * @returns The vega-lite spec.
+ * @throws {RangeError} If a point has a non-finite coordinate.
+ *
+ * @example Two curves
+ * ```ts
+ * import { lineChartSpec, renderSvg } from "./plot.ts";
+ * import assert from "node:assert/strict";
+ * const svg = await renderSvg(lineChartSpec([
+ *   { x: 0, y: 1, series: "train" }, { x: 1, y: 0.5, series: "train" },
+ *   { x: 0, y: 1.2, series: "val" }, { x: 1, y: 0.7, series: "val" },
+ * ], { xTitle: "step", yTitle: "loss" }));
+ * assert.ok(svg.includes("mark-line"));
+ * ```
+ */
+export function lineChartSpec(
+  points: readonly CurvePoint[],
+  options: PlotOptions & {
+    readonly xTitle?: string;
+    readonly yTitle?: string;
+    readonly logY?: boolean;
+  } = {},
+): PlotSpec {
+  points.forEach((p, i) => {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
+      throw new RangeError(
+        `Invalid points[${i}] = (${p.x}, ${p.y}): curve coordinates must be finite`,
+      );
+    }
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title === undefined ? {} : { title: options.title }),
+    width: options.width ?? 400,
+    height: options.height ?? 250,
+    data: { values: points.map((p) => ({ x: p.x, y: p.y, series: p.series })) },
+    mark: { type: "line", point: false },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: options.xTitle ?? "x" },
+      y: {
+        field: "y",
+        type: "quantitative",
+        title: options.yTitle ?? "y",
+        scale: options.logY ? { type: "log" } : { zero: false },
+      },
+      color: { field: "series", type: "nominal", title: null },
+    },
+  };
+}
+
+/** One point of a {@link scatterSpec}. */
+export interface ScatterPoint {
+  /** Horizontal coordinate. */
+  readonly x: number;
+  /** Vertical coordinate. */
+  readonly y: number;
+  /** Colour class (e.g. predicted cluster); compared as a string. */
+  readonly label: string | number;
+  /** Facet row (e.g. dataset); all points need it when one does. */
+  readonly row?: string;
+  /** Facet column (e.g. method); all points need it when one does. */
+  readonly column?: string;
+}
+
+/**
+ * A scatter plot coloured by label, optionally faceted into a grid (`row` × `column`, e.g.
+ * dataset × method). Facets get independent axes, drawn without ticks, as in the usual
+ * clustering comparison grids.
+ *
+ * @param points The points.
+ * @param options Title, panel size, the order of rows and columns, whether to show axes and
+ * the legend, and the mark size.
+ * @returns The vega-lite spec.
+ * @throws {RangeError} If a point has a non-finite coordinate, or only some points have a
+ * `row` (or `column`).
+ *
+ * @example A 1 × 2 grid
+ * ```ts
+ * import { renderSvg, scatterSpec } from "./plot.ts";
+ * import assert from "node:assert/strict";
+ * const svg = await renderSvg(scatterSpec([
+ *   { x: 0, y: 0, label: 0, column: "a" }, { x: 1, y: 1, label: 1, column: "b" },
+ * ]));
+ * assert.equal(svg.match(/<path[^>]*aria-roledescription="point"/g)?.length, 2);
+ * ```
+ */
+export function scatterSpec(
+  points: readonly ScatterPoint[],
+  options: PlotOptions & {
+    readonly rowOrder?: readonly string[];
+    readonly columnOrder?: readonly string[];
+    readonly axes?: boolean;
+    readonly legend?: boolean;
+    readonly pointSize?: number;
+  } = {},
+): PlotSpec {
+  points.forEach((p, i) => {
+    if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) {
+      throw new RangeError(`Invalid points[${i}] = (${p.x}, ${p.y}): coordinates must be finite`);
+    }
+  });
+  const facetField = (key: "row" | "column"): boolean => {
+    const count = points.filter((p) => p[key] !== undefined).length;
+    if (count !== 0 && count !== points.length) {
+      throw new RangeError(
+        `Invalid points: ${count} of ${points.length} have a ${key}; give all or none a ${key}`,
+      );
+    }
+    return count > 0;
+  };
+  const hasRow = facetField("row");
+  const hasColumn = facetField("column");
+  const axis = options.axes ? {} : null;
+  const inner = {
+    width: options.width ?? 160,
+    height: options.height ?? 160,
+    mark: { type: "point" as const, filled: true, size: options.pointSize ?? 12, opacity: 0.9 },
+    encoding: {
+      x: { field: "x", type: "quantitative" as const, axis, scale: { zero: false } },
+      y: { field: "y", type: "quantitative" as const, axis, scale: { zero: false } },
+      color: {
+        field: "label",
+        type: "nominal" as const,
+        scale: { scheme: "category10" },
+        legend: options.legend ? { title: "cluster" } : null,
+      },
+    },
+  };
+  const values = points.map((p) => ({
+    x: p.x,
+    y: p.y,
+    label: String(p.label),
+    ...(hasRow ? { row: p.row } : {}),
+    ...(hasColumn ? { column: p.column } : {}),
+  }));
+  const head = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title === undefined ? {} : { title: options.title }),
+    data: { values },
+  };
+  if (!hasRow && !hasColumn) return { ...head, ...inner };
+  const header = (order?: readonly string[]) => ({
+    ...(order ? { sort: [...order] } : {}),
+    header: { title: null, labelFontSize: 13 },
+  });
+  return {
+    ...head,
+    facet: {
+      ...(hasRow ? { row: { field: "row", type: "nominal", ...header(options.rowOrder) } } : {}),
+      ...(hasColumn
+        ? { column: { field: "column", type: "nominal", ...header(options.columnOrder) } }
+        : {}),
+    },
+    spec: inner,
+    resolve: { scale: { x: "independent", y: "independent" } },
+  } as PlotSpec;
+}
+
+/**
+ * A heatmap of a square or rectangular matrix (e.g. a connectivity matrix M, or a
+ * perturbed estimate of it with entries in [0, 1]): one rect per entry, row 0 at the top.
+ *
+ * @param rows The matrix as rows (all of the same length), or a square `{ n, data }`
+ * row-major matrix.
+ * @param options Title, panel size, colour scheme and the colour-scale domain (defaults to
+ * the data range).
+ * @returns The vega-lite spec.
+ * @throws {RangeError} If the matrix is empty, ragged, or holds a non-finite value.
+ *
+ * @example A 2 × 2 connectivity matrix
+ * ```ts
+ * import { heatmapSpec, renderSvg } from "./plot.ts";
+ * import assert from "node:assert/strict";
+ * const svg = await renderSvg(heatmapSpec([[1, 0], [0, 1]], { domain: [0, 1] }));
+ * assert.equal(svg.match(/aria-roledescription="rect mark"/g)?.length, 4);
+ * ```
+ */
+export function heatmapSpec(
+  rows: readonly (readonly number[])[] | { readonly n: number; readonly data: ArrayLike<number> },
+  options: PlotOptions & {
+    readonly scheme?: string;
+    readonly domain?: readonly [number, number];
+  } = {},
+): PlotSpec {
+  const table: (readonly number[])[] = "n" in rows && !Array.isArray(rows)
+    ? Array.from(
+      { length: rows.n },
+      (_, i) => Array.from(rows.data).slice(i * rows.n, (i + 1) * rows.n),
+    )
+    : [...(rows as readonly (readonly number[])[])];
+  if (table.length === 0 || table[0].length === 0) {
+    throw new RangeError("Invalid matrix: a heatmap needs at least one entry (got an empty one)");
+  }
+  const width = table[0].length;
+  const values: { i: number; j: number; v: number }[] = [];
+  table.forEach((row, i) => {
+    if (row.length !== width) {
+      throw new RangeError(
+        `Invalid matrix row ${i}: it has length ${row.length} but row 0 has ${width}`,
+      );
+    }
+    row.forEach((v, j) => {
+      if (!Number.isFinite(v)) {
+        throw new RangeError(`Invalid matrix entry (${i}, ${j}) = ${v}: entries must be finite`);
+      }
+      values.push({ i, j, v });
+    });
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    ...(options.title === undefined ? {} : { title: options.title }),
+    width: options.width ?? 300,
+    height: options.height ?? 300 * table.length / width,
+    data: { values },
+    mark: { type: "rect" },
+    encoding: {
+      x: { field: "j", type: "ordinal", axis: null },
+      y: { field: "i", type: "ordinal", axis: null },
+      color: {
+        field: "v",
+        type: "quantitative",
+        title: null,
+        scale: {
+          // The option is a free string (any vega scheme name); vega reports unknown names.
+          scheme: (options.scheme ?? "greys") as "greys",
+          ...(options.domain ? { domain: [...options.domain] } : {}),
+        },
+      },
+    },
+  };
+}
