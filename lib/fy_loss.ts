@@ -1,0 +1,329 @@
+/**
+ * Fenchel–Young losses of the perturbed k-spanning forest (Section 3 of Stewart et al., 2023).
+ *
+ * Full supervision (Definition 7, Blondel et al., 2020): for a target k-forest adjacency Y,
+ *
+ *   L_ε(Σ; Y) = F_ε(Σ) − ⟨Σ, Y⟩ (+ Ω(Y), constant in Σ and dropped),   ∇_Σ L_ε = A*_ε(Σ) − Y.
+ *
+ * Partial supervision (Definition 8, Proposition 1): with F_ε(Σ; M_Ω) the perturbed maximum
+ * over the k-forests whose clusters agree with M_Ω (Definition 5),
+ *
+ *   ℓ_ε(Σ; M_Ω) = F_ε(Σ) − F_ε(Σ; M_Ω) ≥ 0,   ∇_Σ ℓ_ε = A*_ε(Σ) − A*_ε(Σ; M_Ω),
+ *
+ * and (Proposition 2) ℓ_ε(Σ; M_Ω) ≤ min over k-forests Y in C_k(M_Ω) of L_ε(Σ; Y).
+ *
+ * Estimation. Both losses are averages over the same noise draws Z_b (common random numbers,
+ * as the reference code): per sample b,
+ *
+ *   full:     F(Σ + εZ_b) − ⟨Σ + εZ_b, Y⟩
+ *   partial:  F(Σ + εZ_b) − F(Σ + εZ_b; M_Ω)
+ *
+ * Each term is ≥ 0 because Y (resp. the constrained forest) is one of the k-forests the
+ * unconstrained maximum ranges over, so the estimates are ≥ 0 exactly, the partial estimate is
+ * ≤ the full one for every Y ∈ C_k(M_Ω) sample by sample (Proposition 2 holds for the
+ * estimates, not only in expectation), and when M_Ω carries no information the two solves agree
+ * and loss and gradient are exactly 0. The extra −ε⟨Z̄, Y⟩ in the full estimate has mean zero
+ * for Gaussian noise (for Gumbel it removes the constant 2(n − k)εγ that the noise mean adds to
+ * every forest) and does not depend on Σ, so the gradient is exactly Â_ε − Y.
+ *
+ * Each term is computed over the symmetric difference of the two edge sets (edges in both cancel
+ * exactly) and clamped at 0 to absorb floating-point rounding in near-ties.
+ *
+ * The constrained solver is the fast greedy `unsafeConstrainedSpanningForest` by default: it is
+ * exact when every point is labelled; otherwise its value F̃ ≤ F(·; M_Ω), the loss is
+ * F_ε(Σ) − F̃_ε(Σ; M_Ω) ≥ ℓ_ε and the gradient is A*_ε(Σ) − Ã_ε(Σ; M_Ω) — the identity that holds
+ * for what is computed. Option `constrainedSolver: "exact"` uses the exponential exact solver.
+ *
+ * @module
+ */
+import {
+  assertConstraints,
+  type Constraints,
+  exactConstrainedSpanningForest,
+  unsafeConstrainedSpanningForest,
+} from "./constraints.ts";
+import { assertIntegerInRange, show } from "./errors.ts";
+import { assertSimilarity, type Matrix } from "./matrix.ts";
+import {
+  accumulateEdges,
+  assertSeed,
+  checkPerturbedOptions,
+  forEachPerturbation,
+  type PerturbedOptions,
+  symmetricMean,
+} from "./perturbed.ts";
+import { DisjointSets, type Forest, unsafeMaxSpanningForest } from "./spanning_forest.ts";
+
+/** Options of the Fenchel–Young losses: Definition 6's options plus the number of clusters. */
+export interface FyLossOptions extends PerturbedOptions {
+  /** Number of clusters k (trees of the forest), an integer in [1, n]. */
+  readonly k: number;
+  /**
+   * Constrained solver for {@link partialFyLoss}: "greedy" (default; fast, exact when every
+   * point is labelled) or "exact" (enumerates partitions of the must-link groups; small n).
+   */
+  readonly constrainedSolver?: "greedy" | "exact";
+}
+
+/** A loss value and its gradient with respect to Σ (full-matrix convention, symmetric). */
+export interface LossAndGradient {
+  /** The Monte-Carlo estimate of the loss. */
+  readonly loss: number;
+  /** The Monte-Carlo estimate of its gradient, n × n, symmetric, zero diagonal. */
+  readonly grad: Matrix;
+}
+
+function checkLossOptions(opts: FyLossOptions): {
+  perturbed: Required<PerturbedOptions>;
+  k: number;
+  exact: boolean;
+} {
+  const perturbed = checkPerturbedOptions(opts);
+  assertIntegerInRange("k", opts.k, 1, Number.MAX_SAFE_INTEGER);
+  const cs = opts.constrainedSolver ?? "greedy";
+  if (cs !== "greedy" && cs !== "exact") {
+    throw new RangeError(
+      `Invalid constrainedSolver = ${show(cs)}: constrainedSolver must be "greedy" or "exact"`,
+    );
+  }
+  return { perturbed, k: opts.k, exact: cs === "exact" };
+}
+
+/**
+ * Checks that `target` is the adjacency matrix of a spanning forest with exactly k trees on n
+ * points (0/1 entries, symmetric, zero diagonal, acyclic, n − k edges) and returns its edges.
+ *
+ * @param name Argument name used in messages.
+ * @param target The value to check.
+ * @param n Expected size.
+ * @param k Expected number of trees.
+ * @returns The edges [i, j], i < j, in row-major order.
+ * @throws {TypeError} If `target` is not a Matrix.
+ * @throws {RangeError} If it has the wrong size, an entry other than 0/1, is asymmetric, has a
+ * non-zero diagonal, a cycle, or not n − k edges.
+ *
+ * @example
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { forestAdjacencyEdges } from "./fy_loss.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(forestAdjacencyEdges("target", matrix([[0, 1], [1, 0]]), 2, 1), [[0, 1]]);
+ * assert.throws(() => forestAdjacencyEdges("target", matrix([[0, 1], [1, 0]]), 2, 2),
+ *   /Invalid target: it has 1 edges but a k = 2 forest on n = 2 points has 0/);
+ * ```
+ */
+export function forestAdjacencyEdges(
+  name: string,
+  target: unknown,
+  n: number,
+  k: number,
+): [number, number][] {
+  if (
+    typeof target !== "object" || target === null ||
+    !((target as Matrix).data instanceof Float64Array)
+  ) {
+    throw new TypeError(
+      `Expected ${name} to be a Matrix {n, data: Float64Array}, got ${show(target)}`,
+    );
+  }
+  const t = target as Matrix;
+  if (t.n !== n || t.data.length !== n * n) {
+    throw new RangeError(
+      `Invalid ${name}: it is ${show(t.n)} × ${
+        show(t.n)
+      } (data length ${t.data.length}) but sigma is ${n} × ${n}`,
+    );
+  }
+  const sets = new DisjointSets(n);
+  const edges: [number, number][] = [];
+  for (let i = 0; i < n; i++) {
+    if (t.data[i * n + i] !== 0) {
+      throw new RangeError(
+        `Invalid ${name}[${i}][${i}] = ${
+          show(t.data[i * n + i])
+        }: a forest adjacency has a zero diagonal`,
+      );
+    }
+    for (let j = i + 1; j < n; j++) {
+      const v = t.data[i * n + j];
+      if (v !== 0 && v !== 1) {
+        throw new RangeError(
+          `Invalid ${name}[${i}][${j}] = ${show(v)}: a forest adjacency has entries 0 or 1`,
+        );
+      }
+      if (t.data[j * n + i] !== v) {
+        throw new RangeError(
+          `Invalid ${name}: not symmetric at (${i}, ${j}): ${v} vs ${show(t.data[j * n + i])}`,
+        );
+      }
+      if (v === 1) {
+        if (sets.union(i, j) === -1) {
+          throw new RangeError(`Invalid ${name}: edge (${i}, ${j}) closes a cycle (not a forest)`);
+        }
+        edges.push([i, j]);
+      }
+    }
+  }
+  if (edges.length !== n - k) {
+    throw new RangeError(
+      `Invalid ${name}: it has ${edges.length} edges but a k = ${k} forest on n = ${n} points has ${
+        n - k
+      } (exactly k trees)`,
+    );
+  }
+  return edges;
+}
+
+/**
+ * Adds `weight` for every edge into the Int8 marks and returns nothing; used to compute a
+ * per-sample difference of forest values over the symmetric difference of two edge sets.
+ */
+function markEdges(
+  marks: Int8Array,
+  n: number,
+  edges: ReadonlyArray<readonly [number, number]>,
+  weight: number,
+): void {
+  for (let t = 0; t < edges.length; t++) {
+    const i = edges[t][0], j = edges[t][1];
+    marks[i < j ? i * n + j : j * n + i] += weight;
+  }
+}
+
+/**
+ * ⟨A_plus − A_minus, P⟩ for two edge lists on the perturbed matrix P, summing only edges that
+ * are not in both (so identical forests give exactly 0), clamped at 0 (rounding in near-ties);
+ * resets the marks it used.
+ */
+function forestGap(
+  marks: Int8Array,
+  p: Float64Array,
+  n: number,
+  plus: ReadonlyArray<readonly [number, number]>,
+  minus: ReadonlyArray<readonly [number, number]>,
+): number {
+  markEdges(marks, n, plus, 1);
+  markEdges(marks, n, minus, -1);
+  let gap = 0;
+  for (const list of [plus, minus]) {
+    for (let t = 0; t < list.length; t++) {
+      const i = list[t][0], j = list[t][1], u = i < j ? i * n + j : j * n + i;
+      const m = marks[u];
+      if (m !== 0) {
+        gap += 2 * m * p[u];
+        marks[u] = 0; // count each edge once, and leave the marks clean for the next sample
+      }
+    }
+  }
+  return gap > 0 ? gap : 0;
+}
+
+/**
+ * The perturbed Fenchel–Young loss against a target k-forest Y (Definition 7):
+ * loss ≈ F_ε(Σ) − ⟨Σ, Y⟩ ≥ 0 and grad = Â_ε(Σ) − Y, from the same noise draws (see the module
+ * doc for the exact estimator). Returns a pure function of `(sigma, target, seed)`.
+ *
+ * @param opts ε, samples, noise, antithetic, and k.
+ * @returns `(sigma, target, seed) => { loss, grad }`.
+ * @throws {TypeError | RangeError} On invalid options (message names the option); the returned
+ * function throws on an invalid `sigma`, `seed`, `k` for this n, or a `target` that is not the
+ * adjacency of a k-forest on n points.
+ *
+ * @example Zero gradient in expectation when the target is the only sensible forest
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { maxSpanningForest } from "./spanning_forest.ts";
+ * import { fyLoss } from "./fy_loss.ts";
+ * import assert from "node:assert/strict";
+ * const x = [0, 1, 10, 11];
+ * const sigma = matrix(x.map((a) => x.map((b) => -Math.abs(a - b))));
+ * const target = maxSpanningForest(sigma, 2).adjacency;
+ * const { loss, grad } = fyLoss({ k: 2, epsilon: 0.01, samples: 20, noise: "gaussian" })(
+ *   sigma, target, 1);
+ * assert.equal(loss, 0);
+ * assert.ok(grad.data.every((g) => g === 0));
+ * ```
+ */
+export function fyLoss(
+  opts: FyLossOptions,
+): (sigma: Matrix, target: Matrix, seed: number) => LossAndGradient {
+  const { perturbed, k } = checkLossOptions(opts);
+  return (sigma, target, seed) => {
+    assertSimilarity("sigma", sigma);
+    assertSeed(seed);
+    const n = sigma.n;
+    assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
+    const targetEdges = forestAdjacencyEdges("target", target, n, k);
+    const counts = new Float64Array(n * n), marks = new Int8Array(n * n);
+    let total = 0;
+    forEachPerturbation(sigma, perturbed, seed, ({ sigma: p }) => {
+      const forest = unsafeMaxSpanningForest(p, k);
+      accumulateEdges(counts, n, forest, 1);
+      total += forestGap(marks, p.data, n, forest.edges, targetEdges);
+    });
+    const grad = symmetricMean(counts, n, perturbed.samples, 0);
+    for (const [i, j] of targetEdges) {
+      grad.data[i * n + j] -= 1;
+      grad.data[j * n + i] -= 1;
+    }
+    return { loss: total / perturbed.samples, grad };
+  };
+}
+
+/**
+ * The partial Fenchel–Young loss (Definition 8, Proposition 1):
+ * loss ≈ F_ε(Σ) − F_ε(Σ; M_Ω) ≥ 0 and grad = Â_ε(Σ) − Â_ε(Σ; M_Ω), the unconstrained and the
+ * constrained solve sharing each noise draw Z_b (common random numbers). Exactly zero loss and
+ * gradient when M_Ω holds no information. See the module doc for the guarantee of the default
+ * greedy constrained solver.
+ *
+ * @param opts ε, samples, noise, antithetic, k, and the constrained solver.
+ * @returns `(sigma, constraints, seed) => { loss, grad }`.
+ * @throws {TypeError | RangeError} On invalid options (message names the option); the returned
+ * function throws on an invalid `sigma`, `seed`, `constraints` or `k` for this n, and
+ * `InfeasibleConstraintsError` when no k-forest satisfies M_Ω.
+ *
+ * @example Labels that disagree with Σ give a positive loss, and the gradient raises the
+ * similarity of the must-link pair
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { constraintsFromLabels } from "./constraints.ts";
+ * import { partialFyLoss } from "./fy_loss.ts";
+ * import assert from "node:assert/strict";
+ * const x = [0, 1, 10, 11];
+ * const sigma = matrix(x.map((a) => x.map((b) => -Math.abs(a - b))));
+ * const labels = constraintsFromLabels([0, 1, 1, null]); // 1 and 2 together, 0 apart
+ * const { loss, grad } = partialFyLoss({ k: 2, epsilon: 0.1, samples: 20, noise: "gaussian" })(
+ *   sigma, labels, 1);
+ * assert.ok(loss > 0);
+ * assert.ok(grad.data[1 * 4 + 2] < 0); // descent direction −grad raises Σ_12
+ * ```
+ */
+export function partialFyLoss(
+  opts: FyLossOptions,
+): (sigma: Matrix, constraints: Constraints, seed: number) => LossAndGradient {
+  const { perturbed, k, exact } = checkLossOptions(opts);
+  return (sigma, constraints, seed) => {
+    assertSimilarity("sigma", sigma);
+    assertSeed(seed);
+    const n = sigma.n;
+    assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
+    assertConstraints("constraints", constraints, n);
+    const constrained: (p: Matrix) => Forest = exact
+      ? (p) => exactConstrainedSpanningForest(p, k, constraints)
+      : (p) => unsafeConstrainedSpanningForest(p, k, constraints);
+    const counts = new Float64Array(n * n), marks = new Int8Array(n * n);
+    let total = 0;
+    forEachPerturbation(sigma, perturbed, seed, ({ sigma: p }) => {
+      const free = unsafeMaxSpanningForest(p, k);
+      const bound = constrained(p);
+      accumulateEdges(counts, n, free, 1);
+      accumulateEdges(counts, n, bound, -1);
+      total += forestGap(marks, p.data, n, free.edges, bound.edges);
+    });
+    return {
+      loss: total / perturbed.samples,
+      grad: symmetricMean(counts, n, perturbed.samples, 0),
+    };
+  };
+}
