@@ -15,7 +15,13 @@ import { show } from "./errors.ts";
 import { type LossAndGradient, partialFyLoss } from "./fy_loss.ts";
 import type { Matrix } from "./matrix.ts";
 import { checkPerturbedOptions } from "./perturbed.ts";
-import { cosineSimilarity, negSquaredDistances, standardise } from "./similarity.ts";
+import {
+  cosineSimilarity,
+  negSquaredDistances,
+  negSquaredDistancesVjp,
+  standardise,
+  standardiseVjp,
+} from "./similarity.ts";
 
 interface PositiveFiniteBrand {
   readonly PositiveFinite: unique symbol;
@@ -139,16 +145,26 @@ export function decodePipelineConfig(input: unknown): Decoded<PipelineConfig> {
   );
 }
 
-/** What the pipeline returns: the loss, its gradient with respect to the Σ it saw, and that Σ. */
+/**
+ * What the pipeline returns: the loss, its gradient with respect to the Σ it saw (`grad`), that
+ * Σ, and — chained back through the standardisation and Σ = −‖x_i − x_j‖² — the gradient with
+ * respect to the points.
+ */
 export interface PipelineResult extends LossAndGradient {
   /** The (standardised) similarity matrix the perturbed solvers were applied to. */
   readonly sigma: Matrix;
+  /**
+   * ∂loss/∂points (n × d), by the chain rule through `standardiseVjp` and
+   * `negSquaredDistancesVjp`; `null` for the cosine similarity (no VJP implemented).
+   */
+  readonly gradPoints: number[][] | null;
 }
 
 /**
  * Builds the pure pipeline points → Σ → (standardise) → partial Fenchel–Young loss for a
- * decoded configuration. The gradient is with respect to the Σ the loss saw (`result.sigma`,
- * after standardisation); chain it through the similarity and the embedding in the adapter.
+ * decoded configuration. `grad` is with respect to the Σ the loss saw (`result.sigma`, after
+ * standardisation); `gradPoints` chains it back to the points, so the example below can learn
+ * point positions by plain gradient descent.
  *
  * @param config A decoded configuration (see {@link decodePipelineConfig}).
  * @returns `(labels, seed) => (points) => { loss, grad, sigma }` with `labels` one integer or
@@ -178,10 +194,15 @@ export function partialLossPipeline(
   const scale = config.standardise ? standardise : (sigma: Matrix) => sigma;
   return (labels, seed) => {
     const constraints = constraintsFromLabels(labels);
-    return flow(
-      similarity,
-      scale,
-      (sigma: Matrix): PipelineResult => ({ ...loss(sigma, constraints, seed), sigma }),
-    );
+    return (points) => {
+      const raw = similarity(points);
+      const result = flow(
+        scale,
+        (sigma: Matrix) => ({ ...loss(sigma, constraints, seed), sigma }),
+      )(raw);
+      if (config.similarity === "cosine") return { ...result, gradPoints: null };
+      const gradRaw = config.standardise ? standardiseVjp(raw, result.grad) : result.grad;
+      return { ...result, gradPoints: negSquaredDistancesVjp(points, gradRaw) };
+    };
   };
 }

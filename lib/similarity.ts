@@ -261,3 +261,94 @@ export function standardise(sigma: Matrix): Matrix {
   for (let k = 0; k < data.length; k++) out[k] = (data[k] - mean) / std;
   return { n, data: out };
 }
+
+/**
+ * Vector–Jacobian product of {@link standardise}: given Σ and a cotangent G on the standardised
+ * matrix S = (Σ − μ)/s (μ, s the mean and population standard deviation of all n² entries),
+ * returns the cotangent on Σ,
+ *
+ *   ∂L/∂Σ = (G − mean(G) − S · mean(G ⊙ S)) / s,
+ *
+ * which follows from ∂μ/∂Σ = 1/N and ∂s/∂Σ = S/N (N = n²). The result sums to zero and is
+ * orthogonal to S: a loss of a standardised similarity cannot see shifts or rescalings of Σ.
+ *
+ * @param sigma The raw similarity matrix that was standardised.
+ * @param grad Cotangent on the standardised matrix (same size).
+ * @returns The cotangent on `sigma`.
+ * @throws {TypeError | RangeError} If `sigma` is invalid or has zero spread, or sizes differ.
+ *
+ * @example Matches a finite difference
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { standardise, standardiseVjp } from "./similarity.ts";
+ * import assert from "node:assert/strict";
+ * const sigma = matrix([[0, -1, -4], [-1, 0, -2], [-4, -2, 0]]);
+ * const g = matrix([[0, 1, 0], [1, 0, 0], [0, 0, 0]]); // L(S) = S01 + S10
+ * const back = standardiseVjp(sigma, g);
+ * const h = 1e-6, bumped = sigma.data.slice();
+ * bumped[2] += h; bumped[6] += h; // move Σ02 = Σ20
+ * const L = (d: Float64Array) => { const s = standardise({ n: 3, data: d }); return s.data[1] + s.data[3]; };
+ * const fd = (L(bumped) - L(sigma.data)) / h;
+ * assert.ok(Math.abs(fd - (back.data[2] + back.data[6])) < 1e-5);
+ * ```
+ */
+export function standardiseVjp(sigma: Matrix, grad: Matrix): Matrix {
+  const s = standardise(sigma);
+  if (grad.n !== sigma.n || grad.data.length !== sigma.data.length) {
+    throw new RangeError(`Invalid grad: size ${grad.n} differs from sigma's size ${sigma.n}`);
+  }
+  const N = sigma.data.length;
+  let mean = 0;
+  for (const v of sigma.data) mean += v;
+  mean /= N;
+  let sq = 0;
+  for (const v of sigma.data) sq += (v - mean) * (v - mean);
+  const std = Math.sqrt(sq / N);
+  let gMean = 0, gsMean = 0;
+  for (let t = 0; t < N; t++) {
+    gMean += grad.data[t];
+    gsMean += grad.data[t] * s.data[t];
+  }
+  gMean /= N;
+  gsMean /= N;
+  const out = new Float64Array(N);
+  for (let t = 0; t < N; t++) out[t] = (grad.data[t] - gMean - s.data[t] * gsMean) / std;
+  return { n: sigma.n, data: out };
+}
+
+/**
+ * Vector–Jacobian product of {@link negSquaredDistances}: for Σ_ij = −‖x_i − x_j‖² and a
+ * cotangent G on Σ, returns ∂L/∂x_i = −2 Σ_j (G_ij + G_ji)(x_i − x_j).
+ *
+ * @param points The n points (each of dimension d).
+ * @param grad Cotangent on Σ (n × n).
+ * @returns ∂L/∂points as n arrays of length d.
+ * @throws {TypeError | RangeError} If `points` is invalid or `grad` has the wrong size.
+ *
+ * @example Pulling two points together lowers −Σ01
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { negSquaredDistancesVjp } from "./similarity.ts";
+ * import assert from "node:assert/strict";
+ * const g = negSquaredDistancesVjp([[0], [1]], matrix([[0, 1], [1, 0]]));
+ * assert.deepEqual(g, [[4], [-4]]); // ∂(Σ01 + Σ10)/∂x0 = −4(x0 − x1)
+ * ```
+ */
+export function negSquaredDistancesVjp(
+  points: readonly (readonly number[])[],
+  grad: Matrix,
+): number[][] {
+  const [n, d] = pointsShape(points);
+  if (grad.n !== n || grad.data.length !== n * n) {
+    throw new RangeError(`Invalid grad: it is ${grad.n} × ${grad.n} but there are ${n} points`);
+  }
+  const out = Array.from({ length: n }, () => new Array<number>(d).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const w = -2 * (grad.data[i * n + j] + grad.data[j * n + i]);
+      for (let c = 0; c < d; c++) out[i][c] += w * (points[i][c] - points[j][c]);
+    }
+  }
+  return out;
+}
