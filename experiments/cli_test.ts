@@ -26,7 +26,7 @@ Deno.test("experiment flags", async (t) => {
   await t.step("defaults, typed values, kebab-case names", () => {
     const c = config(mnistCommand, []);
     assert.equal(c.batchSize, 64);
-    assert.equal(c.backend, "auto");
+    assert.equal(c.backend, "cpu"); // the quick preset's measured choice for its MLP
     assert.equal(c.resume, false);
     assert.equal(c.dataDir, undefined);
     const d = config(mnistCommand, [
@@ -98,7 +98,7 @@ Deno.test("experiment flags", async (t) => {
       assert.ok(line.includes(f.description));
       if (!f.boolean && f.default !== undefined) assert.match(line, /\(default: /);
     }
-    assert.match(text, /--steps <int> +Training steps \(default: \d+\) \[paper: 30000\]/);
+    assert.match(text, /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; paper: 30000\]/);
   });
 
   await t.step("a custom command", () => {

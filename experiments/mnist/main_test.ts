@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { assertWellFormedSvg } from "../svg_assert.ts";
+import { readJsonl } from "../io.ts";
+import { CheckpointError, latestCheckpoint } from "../checkpoint.ts";
+import { main } from "./main.ts";
+import { batchClusters, type EvalRecord, type RunSummary } from "./engine.ts";
+import { pca } from "../pca.ts";
+
+/** A tiny cpu run: 640 training images, batches of 32, 2 evaluation batches, 8 samples. */
+const tiny = (out: string, steps: number, extra: string[] = []) => [
+  "--backend",
+  "cpu",
+  "--model",
+  "mlp",
+  "--embedding-dim",
+  "8",
+  "--train-limit",
+  "640",
+  "--batch-size",
+  "32",
+  "--samples",
+  "8",
+  "--steps",
+  String(steps),
+  "--eval-every",
+  "3",
+  "--checkpoint-every",
+  "3",
+  "--eval-batches",
+  "2",
+  "--test-batches",
+  "2",
+  "--quiet",
+  "--seed",
+  "7",
+  "--out",
+  out,
+  ...extra,
+];
+
+const withoutCounters = (r: EvalRecord) => ({ ...r, numTensors: 0 });
+
+Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
+  const out = await Deno.makeTempDir();
+  try {
+    const run = await main(tiny(out, 6));
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`)) as RunSummary;
+    await t.step("summary.json holds finite test metrics in range and timings", () => {
+      assert.equal(summary.stepsDone, 6);
+      assert.equal(summary.backend, "cpu");
+      assert.equal(summary.test.batches, 2);
+      for (const v of [summary.test.precision, summary.test.acc, summary.test.nmi]) {
+        assert.ok(v >= 0 && v <= 1, `metric ${v} out of [0, 1]`);
+      }
+      assert.ok(summary.test.ari >= -1 && summary.test.ari <= 1);
+      assert.ok(summary.timing.stepSeconds > 0 && summary.timing.clusterLossSeconds! > 0);
+      assert.ok([3, 6].includes(summary.bestStep));
+      assert.deepEqual(run.summary, summary);
+    });
+    await t.step("metrics.jsonl and metrics.csv have one record per evaluation", async () => {
+      const records = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
+      assert.deepEqual(records.map((r) => r.step), [3, 6]);
+      const csv = (await Deno.readTextFile(`${out}/metrics.csv`)).trimEnd().split("\n");
+      assert.equal(csv.length, 3);
+      assert.ok(csv[0]!.startsWith("step,trainLoss,valPrecision"));
+      // No tensor leak between evaluations.
+      assert.equal(records[0]!.numTensors, records[1]!.numTensors);
+    });
+    await t.step("config.json records the engine settings and the flags", async () => {
+      const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
+      assert.equal(config.engine.objective, "cluster");
+      assert.equal(config.engine.samples, 8);
+      assert.equal(config.flags.trainLimit, 640);
+    });
+    await t.step("plots are well-formed SVGs", async () => {
+      for (
+        const name of [
+          "training_loss",
+          "validation_metrics",
+          "embedding_pca",
+          "connectivity_predicted",
+          "connectivity_true",
+        ]
+      ) {
+        assertWellFormedSvg(await Deno.readTextFile(`${out}/${name}.svg`));
+      }
+      const heat = await Deno.readTextFile(`${out}/connectivity_true.svg`);
+      assert.equal(heat.match(/aria-roledescription="rect mark"/g)?.length, 32 * 32);
+    });
+    await t.step("a second run into the same directory without --resume is refused", async () => {
+      await assert.rejects(() => main(tiny(out, 6)), /already holds checkpoints/);
+    });
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals an uninterrupted run", async () => {
+  const killed = await Deno.makeTempDir(), reference = await Deno.makeTempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname, ...tiny(killed, 12)],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Kill as soon as the first checkpoint is in place (step 3 of 12).
+    const deadline = Date.now() + 60_000;
+    while ((await latestCheckpoint(`${killed}/checkpoints`)) === null) {
+      assert.ok(Date.now() < deadline, "the child wrote no checkpoint within 60 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill("SIGKILL");
+    const status = await child.status;
+    assert.equal(status.signal, "SIGKILL");
+    const killedAt = await latestCheckpoint(`${killed}/checkpoints`);
+    assert.ok(!killedAt!.endsWith("step-0000000012"), "the child finished before the kill");
+
+    const resumed = await main(tiny(killed, 12, ["--resume"]));
+    const straight = await main(tiny(reference, 12));
+
+    // Bit-identical final weights and Adam state (cpu backend is deterministic).
+    const final = "checkpoints/step-0000000012/weights.bin";
+    assert.deepEqual(
+      await Deno.readFile(`${killed}/${final}`),
+      await Deno.readFile(`${reference}/${final}`),
+    );
+    const a = (await readJsonl(`${killed}/metrics.jsonl`)) as EvalRecord[];
+    const b = (await readJsonl(`${reference}/metrics.jsonl`)) as EvalRecord[];
+    assert.deepEqual(a.map((r) => r.step), [3, 6, 9, 12]);
+    assert.deepEqual(a.map(withoutCounters), b.map(withoutCounters));
+    assert.deepEqual(resumed.summary.test, straight.summary.test);
+    assert.equal(resumed.summary.bestStep, straight.summary.bestStep);
+
+    // A corrupt checkpoint is a clear error, not a crash inside tfjs.
+    const latest = (await latestCheckpoint(`${reference}/checkpoints`))!;
+    const bytes = await Deno.readFile(`${latest}/weights.bin`);
+    await Deno.writeFile(`${latest}/weights.bin`, bytes.subarray(0, bytes.length - 8));
+    await assert.rejects(
+      () => main(tiny(reference, 12, ["--resume"])),
+      (e: unknown) => e instanceof CheckpointError && /truncated/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(killed, { recursive: true });
+    await Deno.remove(reference, { recursive: true });
+  }
+});
+
+Deno.test("batchClusters lowers k only when the constraints cannot make k clusters", () => {
+  assert.equal(batchClusters(3, [0, 1, 2, 0]), 3);
+  assert.equal(batchClusters(3, [0, 1, 1, 0]), 2);
+  assert.equal(batchClusters(3, [0, 0, null, null]), 3);
+  assert.equal(batchClusters(3, [0, 0, null]), 2);
+});
+
+Deno.test("pca recovers the direction of largest variance", () => {
+  const points = Array.from({ length: 50 }, (_, i) => [i, 0.5 * i + Math.sin(i), 0.01 * i]);
+  const { directions, variances, projected } = pca(points, 2);
+  assert.ok(variances[0]! > variances[1]!);
+  const dot = directions[0]!.reduce((s, v, j) => s + v * directions[1]![j]!, 0);
+  assert.ok(Math.abs(dot) < 1e-6, `directions not orthogonal: ${dot}`);
+  assert.equal(projected.length, 50);
+  // The first axis is close to (1, 0.5, 0.01)/‖·‖ up to sign.
+  const u = [1, 0.5, 0.01], norm = Math.hypot(...u);
+  const cos = directions[0]!.reduce((s, v, j) => s + v * u[j]! / norm, 0);
+  assert.ok(Math.abs(cos) > 0.99, `cos = ${cos}`);
+  assert.throws(() => pca([[0, 1], [1]]), RangeError);
+});
