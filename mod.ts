@@ -29,3 +29,4 @@ export * from "./lib/perturbed.ts";
 export * from "./lib/fy_loss.ts";
 export * from "./lib/score_function.ts";
 export * from "./lib/pipeline.ts";
+export * from "./lib/forest_pool.ts";

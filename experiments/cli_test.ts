@@ -98,7 +98,10 @@ Deno.test("experiment flags", async (t) => {
       assert.ok(line.includes(f.description));
       if (!f.boolean && f.default !== undefined) assert.match(line, /\(default: /);
     }
-    assert.match(text, /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; paper: 30000\]/);
+    assert.match(
+      text,
+      /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; paper: 30000\]/,
+    );
   });
 
   await t.step("a custom command", () => {

@@ -50,15 +50,15 @@ Deno.test("constrained spanning forest (Definition 5)", async (t) => {
   });
 
   await t.step("documented limit: the fast solver is not exact with unlabelled points", () => {
-    // Found by scripts/constrained_optimality.ts (n = 5, k = 2, labels [A, –, –, A, –]).
+    // Found by scripts/constrained_optimality.ts (n = 5, k = 2, labels [A, A, –, –, A]).
     const sigma = negSq([
-      [0.952631391, 0.197700048],
-      [0.909981599, 0.179112993],
-      [0.17369198, 0.725924289],
-      [0.037099989, 0.559625193],
-      [0.069279343, 0.117200109],
+      [0.948485897, 0.848196145],
+      [0.244038217, 0.589240995],
+      [0.074079445, 0.738733814],
+      [0.504394068, 0.847004486],
+      [0.772142926, 0.911050925],
     ]);
-    const c = constraintsFromLabels([1, null, null, 1, null]);
+    const c = constraintsFromLabels([0, 0, null, null, 0]);
     const exact = exactConstrainedSpanningForest(sigma, 2, c);
     const fast = constrainedSpanningForest(sigma, 2, c);
     assert.ok(satisfies(c, fast.labels));

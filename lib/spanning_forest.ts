@@ -112,7 +112,13 @@ export class DisjointSets {
 /**
  * Dense Prim for a maximum spanning tree. For every vertex v ≠ 0 writes its tree parent and the
  * weight of edge (v, parent[v]). O(n²) time, three length-n work arrays, no other allocation.
- * Ties are broken towards the smaller vertex index, so the result is deterministic.
+ *
+ * Why it runs near the memory floor: the vertices outside the tree are kept in increasing order in
+ * a compact list, together with their keys, so step t reads only the n − t entries of row v that
+ * still matter (n²/2 reads in all, in increasing addresses) and the keys contiguously; the vertex
+ * that joins is removed with one block move (`copyWithin`). Ties are broken towards the smaller
+ * vertex index (the list is scanned in index order with a strict `>`), so the result is
+ * deterministic.
  */
 function primMaxSpanningTree(
   data: Float64Array,
@@ -120,29 +126,37 @@ function primMaxSpanningTree(
   parent: Int32Array,
   weight: Float64Array,
 ): void {
-  const best = new Float64Array(n).fill(-Infinity);
-  const done = new Uint8Array(n);
-  parent.fill(-1);
-  let v = 0;
-  done[0] = 1;
+  const rest = new Int32Array(n), key = new Float64Array(n), from = new Int32Array(n);
+  for (let p = 0; p < n - 1; p++) {
+    rest[p] = p + 1;
+    key[p] = -Infinity;
+  }
+  parent[0] = -1;
+  let size = n - 1, v = 0;
   for (let step = 1; step < n; step++) {
     const row = v * n;
-    let next = -1, nextKey = -Infinity;
-    for (let u = 0; u < n; u++) {
-      if (done[u]) continue;
-      const w = data[row + u];
-      if (w > best[u]) {
-        best[u] = w;
-        parent[u] = v;
+    let next = 0, nextKey = -Infinity;
+    for (let p = 0; p < size; p++) {
+      const w = data[row + rest[p]];
+      let b = key[p];
+      if (w > b) {
+        key[p] = b = w;
+        from[p] = v;
       }
-      if (best[u] > nextKey || next === -1) {
-        nextKey = best[u];
-        next = u;
+      if (b > nextKey) {
+        nextKey = b;
+        next = p;
       }
     }
-    done[next] = 1;
-    weight[next] = nextKey;
-    v = next;
+    // With comparable keys `next` is the first maximum; with NaN in an unchecked Σ it stays 0, so
+    // the result is still a spanning tree.
+    v = rest[next];
+    weight[v] = key[next];
+    parent[v] = step === 1 ? 0 : from[next];
+    rest.copyWithin(next, next + 1, size);
+    key.copyWithin(next, next + 1, size);
+    from.copyWithin(next, next + 1, size);
+    size--;
   }
 }
 
@@ -303,6 +317,26 @@ export function forestFromEdges(
  */
 export function forestHierarchy(sigma: Matrix): Hierarchy {
   assertSimilarity("sigma", sigma);
+  return hierarchyOf(sigma);
+}
+
+/**
+ * {@link forestHierarchy} without validating `sigma` — for large inputs that are valid by
+ * construction (validation reads Σ twice more, including a column-order symmetry check).
+ * Garbage in, garbage out: a NaN or asymmetric input gives an unspecified hierarchy.
+ *
+ * @param sigma Symmetric, finite similarity matrix (not checked), n ≥ 1.
+ * @returns The hierarchy.
+ *
+ * @example
+ * ```ts
+ * import { matrix } from "./matrix.ts";
+ * import { unsafeForestHierarchy } from "./spanning_forest.ts";
+ * const h = unsafeForestHierarchy(matrix([[0, -4, -5], [-4, 0, -3], [-5, -3, 0]]));
+ * if (h.left.join() !== "1,0" || h.right.join() !== "2,1") throw new Error();
+ * ```
+ */
+export function unsafeForestHierarchy(sigma: Matrix): Hierarchy {
   return hierarchyOf(sigma);
 }
 

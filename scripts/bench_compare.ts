@@ -1,0 +1,133 @@
+/**
+ * Side-by-side ratio table: scipy's `linkage(pdist(X), "single")` vs our single-linkage
+ * hierarchy (dense Prim) on the same continuous random points, in one run on this machine.
+ * Distances are built beforehand on both sides and excluded from the timings. For every n it
+ * also checks that both give the same partition at every k (merge by merge), and times the
+ * memory floor (one plain pass over the n² entries of Σ).
+ *
+ *     deno task bench:compare            # n = 1024, 4096 (and 256)
+ *     deno task bench:compare -- --large # adds n = 10 000 (Σ is 800 MB)
+ *
+ * Needs python3 with numpy and scipy; without them it says so and times our side only.
+ */
+import { memoryFloorPassFor, negSquaredDistanceMatrix, randomPoints } from "../bench/inputs.ts";
+import {
+  DisjointSets,
+  forestHierarchy,
+  type Hierarchy,
+  unsafeForestHierarchy,
+} from "../lib/spanning_forest.ts";
+
+const DIM = 8;
+const sizes = [256, 1024, 4096, ...(Deno.args.includes("--large") ? [10_000] : [])];
+const helper = new URL("./single_linkage_scipy.py", import.meta.url).pathname;
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+function timeMs(reps: number, f: () => unknown): number {
+  // Warm-up: let the JIT finish optimising (at least 300 ms or 3 calls).
+  const until = performance.now() + 300;
+  for (let w = 0; w < 3 || performance.now() < until; w++) f();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    f();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+/** True iff both merge sequences join the same two clusters at every step (so every k agrees). */
+function sameMerges(h: Hierarchy, a: Int32Array, b: Int32Array): boolean {
+  const sets = new DisjointSets(h.n);
+  for (let t = 0; t < h.n - 1; t++) {
+    const ours = [sets.find(h.left[t]), sets.find(h.right[t])].sort((p, q) => p - q);
+    const theirs = [sets.find(a[t]), sets.find(b[t])].sort((p, q) => p - q);
+    if (ours[0] !== theirs[0] || ours[1] !== theirs[1]) return false;
+    sets.union(h.left[t], h.right[t]);
+  }
+  return true;
+}
+
+async function scipyLinkage(
+  x: Float64Array,
+  n: number,
+  reps: number,
+): Promise<{ ms: number; a: Int32Array; b: Int32Array; versions: string } | string> {
+  const dir = await Deno.makeTempDir({ prefix: "spanclust_cmp_" });
+  try {
+    const pts = `${dir}/points.f64`, out = `${dir}/merges.i32`;
+    await Deno.writeFile(pts, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+    let res: Deno.CommandOutput;
+    try {
+      res = await new Deno.Command("python3", {
+        args: [helper, pts, String(n), String(DIM), String(reps), out],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      return `python3 not runnable (${e instanceof Error ? e.message : e})`;
+    }
+    const text = new TextDecoder().decode(res.stdout).trim();
+    if (res.code === 3) return `numpy/scipy missing: ${text}`;
+    if (res.code !== 0) return `scipy helper failed: ${new TextDecoder().decode(res.stderr)}`;
+    const info = JSON.parse(text);
+    const merges = new Int32Array((await Deno.readFile(out)).buffer);
+    return {
+      ms: median(info.linkage_ms),
+      a: merges.subarray(0, n - 1),
+      b: merges.subarray(n - 1),
+      versions: `scipy ${info.scipy}, numpy ${info.numpy}`,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const rows: string[] = [];
+let versions = "", skipped = "";
+for (const n of sizes) {
+  const reps = n >= 10_000 ? 3 : n >= 4096 ? 5 : 9;
+  const x = randomPoints(n, DIM, 2024 + n);
+  const sigma = negSquaredDistanceMatrix(x, DIM);
+  const rssBefore = Deno.memoryUsage().rss;
+  const floorPass = memoryFloorPassFor(n);
+  const floor = timeMs(reps, () => floorPass(sigma.data));
+  const ours = timeMs(reps, () => unsafeForestHierarchy(sigma));
+  const rssAfter = Deno.memoryUsage().rss;
+  const checked = timeMs(Math.min(reps, 3), () => forestHierarchy(sigma));
+  const h = unsafeForestHierarchy(sigma);
+  const sp = await scipyLinkage(x, n, reps);
+  const extraMb = Math.max(0, rssAfter - rssBefore) / 2 ** 20;
+  const sigmaMb = (8 * n * n) / 2 ** 20;
+  let scipyCell = "—", ratio = "—", same = "—";
+  if (typeof sp === "string") skipped = sp;
+  else {
+    versions = sp.versions;
+    scipyCell = sp.ms.toFixed(1);
+    ratio = (sp.ms / ours).toFixed(1) + "×";
+    same = sameMerges(h, sp.a, sp.b) ? "yes" : "**NO**";
+  }
+  rows.push(
+    `| ${n} | ${scipyCell} | ${ours.toFixed(1)} | ${checked.toFixed(1)} | ${
+      floor.toFixed(1)
+    } | ${ratio} | ${(ours / floor).toFixed(2)}× | ${same} | ${sigmaMb.toFixed(0)} MB / +${
+      extraMb.toFixed(0)
+    } MB |`,
+  );
+  console.error(`n = ${n} done`);
+}
+console.log(
+  `Single linkage, Σ = −‖xᵢ − xⱼ‖² of ${DIM}-d Gaussian points (median ms; ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}${
+    versions ? ", " + versions : ""
+  })\n`,
+);
+console.log(
+  "| n | scipy linkage (ms) | ours, unsafeForestHierarchy (ms) | ours, forestHierarchy incl. validation (ms) | memory floor (ms) | scipy / ours | ours / floor | same partition at every k | Σ size / extra RSS during solve |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const r of rows) console.log(r);
+if (skipped) console.log(`\nscipy skipped: ${skipped}`);
