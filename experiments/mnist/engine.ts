@@ -155,6 +155,11 @@ export interface EngineConfig {
   readonly epsilon: number;
   readonly samples: number;
   readonly learningRate: number;
+  /**
+   * Learning-rate schedule over `steps`: constant (the paper), or cosine decay from
+   * `learningRate` to 0 (short runs: large steps early, a quiet finish). Default constant.
+   */
+  readonly lrSchedule?: LrSchedule;
   readonly weightDecay: number;
   /** Standardise Σ before the loss (paper's code). */
   readonly standardise: boolean;
@@ -426,6 +431,7 @@ const CONFIG_KEYS: readonly (keyof EngineConfig)[] = [
   "epsilon",
   "samples",
   "learningRate",
+  "lrSchedule",
   "weightDecay",
   "standardise",
   "evalEvery",
@@ -446,6 +452,44 @@ export class RunSetupError extends Error {
 /** Adam with the paper's β = (0.9, 0.999). */
 function makeOptimizer(cfg: EngineConfig): tf.Optimizer {
   return tf.train.adam(cfg.learningRate, 0.9, 0.999);
+}
+
+/** A learning-rate schedule name (`--lr-schedule`). */
+export type LrSchedule = "constant" | "cosine";
+
+/**
+ * The learning rate of step `step` (0-based) of a run of `steps` steps: constant, or
+ * lr · ½(1 + cos(π · step / steps)). A pure function of the step, so a resumed run follows the
+ * same schedule.
+ *
+ * @param lr Base learning rate.
+ * @param schedule Schedule.
+ * @param step Current step.
+ * @param steps Total steps.
+ * @returns The learning rate.
+ *
+ * @example
+ * ```ts
+ * import { learningRateAt } from "./engine.ts";
+ * if (learningRateAt(1e-3, "cosine", 50, 100) !== 5e-4) throw new Error();
+ * ```
+ */
+export function learningRateAt(
+  lr: number,
+  schedule: LrSchedule,
+  step: number,
+  steps: number,
+): number {
+  return schedule === "constant" ? lr : lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps));
+}
+
+/**
+ * Sets Adam's learning rate for the next update. tfjs's AdamOptimizer reads its public
+ * `learningRate` field at every `applyGradients`, and the field is not part of the saved
+ * optimizer state (weights), so setting it per step is safe across checkpoints.
+ */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /** Applies g + λθ with Adam in the variables' order, then disposes the gradients. */
@@ -642,6 +686,10 @@ export async function trainRun(
   try {
     while (step < cfg.steps && !stopped) {
       const s0 = performance.now();
+      setLearningRate(
+        optimizer,
+        learningRateAt(cfg.learningRate, cfg.lrSchedule ?? "constant", step, cfg.steps),
+      );
       const batch = setup.batchAt(step);
       const n = batch.indices.length;
       const augmentSeed = setup.augment ? mixSeed(cfg.seed, 0xa46, step) : undefined;

@@ -70,6 +70,7 @@ export function engineConfig(
     epsilon: cfg.epsilon,
     samples: cfg.samples,
     learningRate: cfg.learningRate,
+    lrSchedule: cfg.lrSchedule,
     weightDecay: cfg.weightDecay,
     standardise: true,
     evalEvery: cfg.evalEvery,

@@ -3,7 +3,7 @@ import { assertWellFormedSvg } from "../svg_assert.ts";
 import { readJsonl } from "../io.ts";
 import { CheckpointError, latestCheckpoint } from "../checkpoint.ts";
 import { main } from "./main.ts";
-import { batchClusters, type EvalRecord, type RunSummary } from "./engine.ts";
+import { batchClusters, type EvalRecord, learningRateAt, type RunSummary } from "./engine.ts";
 import { pca } from "../pca.ts";
 
 /** A tiny cpu run: 640 training images, batches of 32, 2 evaluation batches, 8 samples. */
@@ -96,10 +96,17 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
 });
 
 Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals an uninterrupted run", async () => {
+  // With the cosine schedule: the learning rate is a function of the step, so it must resume too.
+  const cosine = ["--lr-schedule", "cosine"];
   const killed = await Deno.makeTempDir(), reference = await Deno.makeTempDir();
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL("./main.ts", import.meta.url).pathname, ...tiny(killed, 12)],
+      args: [
+        "run",
+        "-A",
+        new URL("./main.ts", import.meta.url).pathname,
+        ...tiny(killed, 12, cosine),
+      ],
       stdout: "null",
       stderr: "null",
     }).spawn();
@@ -115,8 +122,8 @@ Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals a
     const killedAt = await latestCheckpoint(`${killed}/checkpoints`);
     assert.ok(!killedAt!.endsWith("step-0000000012"), "the child finished before the kill");
 
-    const resumed = await main(tiny(killed, 12, ["--resume"]));
-    const straight = await main(tiny(reference, 12));
+    const resumed = await main(tiny(killed, 12, [...cosine, "--resume"]));
+    const straight = await main(tiny(reference, 12, cosine));
 
     // Bit-identical final weights and Adam state (cpu backend is deterministic).
     const final = "checkpoints/step-0000000012/weights.bin";
@@ -136,13 +143,23 @@ Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals a
     const bytes = await Deno.readFile(`${latest}/weights.bin`);
     await Deno.writeFile(`${latest}/weights.bin`, bytes.subarray(0, bytes.length - 8));
     await assert.rejects(
-      () => main(tiny(reference, 12, ["--resume"])),
+      () => main(tiny(reference, 12, [...cosine, "--resume"])),
       (e: unknown) => e instanceof CheckpointError && /truncated/.test(e.message),
     );
   } finally {
     await Deno.remove(killed, { recursive: true });
     await Deno.remove(reference, { recursive: true });
   }
+});
+
+Deno.test("learningRateAt: constant, and cosine from lr at step 0 down to 0 at the end", () => {
+  const steps = 40;
+  const cos = Array.from({ length: steps + 1 }, (_, s) => learningRateAt(2e-3, "cosine", s, steps));
+  assert.equal(cos[0], 2e-3);
+  assert.ok(Math.abs(cos[steps]!) < 1e-18);
+  assert.ok(Math.abs(cos[steps / 2]! - 1e-3) < 1e-15);
+  for (let s = 1; s <= steps; s++) assert.ok(cos[s]! < cos[s - 1]!, `not decreasing at ${s}`);
+  assert.equal(learningRateAt(2e-3, "constant", 17, steps), 2e-3);
 });
 
 Deno.test("batchClusters lowers k only when the constraints cannot make k clusters", () => {

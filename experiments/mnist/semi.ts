@@ -18,6 +18,7 @@
  */
 import { type ConfigOf, parseOrExit, semiCommand, type semiFlags } from "../cli.ts";
 import { selectBackend } from "../tf/backend.ts";
+import type { GridReport } from "../semi/grid.ts";
 import {
   balancedHoldout,
   batchAt,
@@ -216,10 +217,20 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
  * @param argv Command-line arguments.
  * @returns The cell's result.
  */
-export async function main(argv: readonly string[]): Promise<CellResult> {
+export async function main(argv: readonly string[]): Promise<CellResult | GridReport> {
   const cfg = parseOrExit(semiCommand, argv) as SemiConfig;
   if (cfg.grid) {
-    throw new Error("--grid is run by the grid runner (experiments/semi grid); this runs one cell");
+    // The whole grid (resumable cell by cell, Figure 4): the grid runner, loaded lazily.
+    const grid = await import("../semi/grid.ts");
+    const config = grid.gridConfigFromSemiConfig(cfg);
+    const options = grid.gridOptionsFromSemiConfig(cfg);
+    return grid.runGrid(
+      {
+        ...options,
+        probe: { C: config.probeC, tol: config.probeTol, maxIters: config.probeMaxIters },
+      },
+      grid.semiCellRunner(config),
+    );
   }
   const backend = await selectBackend(cfg.backend);
   const r = await runSemiCell(cfg, backend.name);
@@ -233,5 +244,6 @@ export async function main(argv: readonly string[]): Promise<CellResult> {
 }
 
 if (import.meta.main) {
-  await main(Deno.args);
+  const result = await main(Deno.args);
+  if ("failed" in result && result.failed.length > 0) Deno.exit(1);
 }

@@ -409,6 +409,41 @@ export function gridOptionsFromSemiConfig(config: ConfigOf<typeof semiFlags>): G
 }
 
 /**
+ * The grid configuration that `exp:semi --grid` stands for: exp:semi's training flags, the grid
+ * from `--grid-n-labelled`, `--grid-withheld` and `--grid-seeds` (seeds counted from `--seed`),
+ * `--out` (default `results/semi-grid`) and the probe's defaults.
+ *
+ * @param config The decoded exp:semi configuration (with `grid` set).
+ * @returns The equivalent `exp:semi:grid` configuration.
+ */
+export function gridConfigFromSemiConfig(config: SemiConfig): SemiGridConfig {
+  const {
+    nLabelled: _n,
+    withheld: _w,
+    seed: _s,
+    out: _o,
+    resume: _r,
+    grid: _g,
+    gridNLabelled: _gn,
+    gridWithheld: _gw,
+    gridSeeds: _gs,
+    ...training
+  } = config;
+  const options = gridOptionsFromSemiConfig(config);
+  return {
+    ...training,
+    nl: options.nLabelled,
+    kw: options.withheld,
+    seeds: options.seeds,
+    out: options.out,
+    probeC: semiGridFlags.probeC.default,
+    probeTol: semiGridFlags.probeTol.default,
+    probeMaxIters: semiGridFlags.probeMaxIters.default,
+    aggregateOnly: false,
+  } as SemiGridConfig;
+}
+
+/**
  * The exp:semi configuration of one cell: the grid's training flags with the cell's n_ℓ,
  * k_w and seed, its run directory as `out`, `resume` on (the engine continues from a
  * checkpoint a killed attempt left there, or starts at step 0), `grid` off, progress quiet.

@@ -7,13 +7,15 @@ import {
   cellOutcomeFromSemiResult,
   type CellRunner,
   gridCells,
+  gridConfigFromSemiConfig,
   main,
   readEmbeddingsFile,
   runGrid,
   scoreMethod,
   semiGridCommand,
 } from "./grid.ts";
-import { parseFlags } from "../cli.ts";
+import { parseFlags, semiCommand } from "../cli.ts";
+import type { SemiConfig } from "../mnist/semi.ts";
 import { E } from "../../lib/deps/fp.ts";
 
 // Synthetic embeddings: class c sits at `separation` along axis c of R^10, plus uniform noise
@@ -268,6 +270,30 @@ Deno.test("semi grid: cells, command line and the runSemiCell adapter", async (t
     assert.equal(c.grid, false);
     assert.equal(c.steps, 7);
     assert.equal("probeC" in c, false);
+  });
+
+  await t.step("exp:semi --grid stands for the same grid configuration", () => {
+    const r = parseFlags(semiCommand, [
+      "--grid",
+      "--grid-n-labelled",
+      "100,250",
+      "--grid-withheld",
+      "3",
+      "--grid-seeds",
+      "2",
+      "--seed",
+      "5",
+      "--steps",
+      "9",
+    ]);
+    assert.ok(E.isRight(r) && r.right._tag === "Config");
+    const c = gridConfigFromSemiConfig(r.right.config as SemiConfig);
+    assert.deepEqual([c.nl, c.kw, c.seeds, c.out], [[100, 250], [3], [5, 6], "results/semi-grid"]);
+    assert.equal(c.steps, 9);
+    assert.equal(c.probeC, semiGridCommand.flags.probeC.default);
+    assert.equal("nLabelled" in c || "grid" in c, false);
+    // Every key is a flag of exp:semi:grid, so the grid runner sees a well-formed config.
+    for (const key of Object.keys(c)) assert.ok(key in semiGridCommand.flags, key);
   });
 
   await t.step("a runSemiCell result maps to an outcome via its embeddings files", async () => {

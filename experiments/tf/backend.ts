@@ -107,7 +107,7 @@ async function probeWebgpu(): Promise<Probe> {
 async function useCpu(): Promise<Probe> {
   await tf.setBackend("cpu");
   await tf.ready();
-  return { ok: true, detail: "cpu (plain JavaScript; expect training to be very slow)" };
+  return { ok: true, detail: "cpu (plain JavaScript, single thread)" };
 }
 
 /**
@@ -135,10 +135,15 @@ export async function selectBackend(
       : await useCpu();
     if (probe.ok) {
       for (const s of skipped) log(`[backend] ${s}`);
-      if (name === "cpu") {
+      if (name === "cpu" && choice === "auto") {
         log(
-          "[backend] WARNING: using the plain-JavaScript cpu backend; training steps are " +
-            "many times slower than on webgpu or tensorflow",
+          "[backend] WARNING: falling back to the plain-JavaScript cpu backend; convolutional " +
+            "training steps are many times slower than on webgpu or tensorflow",
+        );
+      } else if (name === "cpu") {
+        log(
+          "[backend] cpu requested: fastest here for small MLPs (no GPU dispatch overhead), " +
+            "slow for convolutions",
         );
       }
       log(`[backend] using ${probe.detail}`);
