@@ -8,7 +8,7 @@
  * @module
  */
 import type { GroupStructure } from "./constraint_groups.ts";
-import { type PrimWork, primWork } from "./max_forest.ts";
+import { type PrimWork, primWork, removeEntry } from "./max_forest.ts";
 import { DisjointSets } from "./spanning_forest.ts";
 
 /**
@@ -111,8 +111,11 @@ function contractedPrim(
     edgeTo[step] = u;
     edgeWeight[step] = key[next];
     node = nodeOf[u];
-    // The joining node's points leave the list, which stays in increasing point order (a loop:
-    // cheaper than three copyWithin calls for the short lists here).
+    // The joining node leaves the list: one block move for a single point, a filter otherwise.
+    if (nodeStart[node + 1] - nodeStart[node] === 1) {
+      removeEntry(work, next, size--);
+      continue;
+    }
     let kept = 0;
     for (let p = 0; p < size; p++) {
       if (nodeOf[rest[p]] === node) continue;
@@ -215,7 +218,7 @@ export class LabelForestSolver {
   readonly k: number;
   readonly #s: GroupStructure;
   readonly #terminal: Uint8Array;
-  /** Members of each group of two points or more (plain arrays, as every spanBlock input). */
+  /** Members of each group of two points or more. */
   readonly #multiGroups: number[][];
   /** Contracted nodes: node 0 = all terminal groups together (if any), then each free group. */
   readonly #nodeOf: Int32Array;
@@ -230,7 +233,6 @@ export class LabelForestSolver {
   readonly #parentWeight: Float64Array;
   readonly #best: Float64Array;
   readonly #bestFrom: Int32Array;
-  readonly #order: number[] = [];
   readonly #edgeFrom: Int32Array;
   readonly #edgeTo: Int32Array;
   readonly #edgeWeight: Float64Array;
@@ -319,14 +321,13 @@ export class LabelForestSolver {
    */
   solve(data: Float64Array, edges: Int32Array): void {
     const n = this.n, k = this.k, group = this.#s.group, terminal = this.#terminal;
-    const order = this.#order;
     const parent = this.#parent, parentWeight = this.#parentWeight;
     const best = this.#best, bestFrom = this.#bestFrom;
-    // Phase 1: span each must-link group, then join along the contracted tree's heaviest edges.
+    // Phase 1: join the points of each must-link group, then join along the contracted tree's
+    // heaviest edges. Only the partition is kept: phase 2 re-spans every cluster anyway.
     const sets = new DisjointSets(n);
     for (const members of this.#multiGroups) {
-      spanBlock(data, n, members, order, parent, parentWeight, best, bestFrom);
-      for (let t = 1; t < order.length; t++) sets.union(order[t], parent[order[t]]);
+      for (let t = 1; t < members.length; t++) sets.union(members[0], members[t]);
     }
     const edgeFrom = this.#edgeFrom, edgeTo = this.#edgeTo, edgeWeight = this.#edgeWeight;
     contractedPrim(
