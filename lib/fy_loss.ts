@@ -36,6 +36,7 @@
  *
  * @module
  */
+import { assertFeasibleK, groupStructure } from "./constraint_groups.ts";
 import {
   assertConstraints,
   type Constraints,
@@ -43,16 +44,17 @@ import {
   unsafeConstrainedSpanningForest,
 } from "./constraints.ts";
 import { assertIntegerInRange, show } from "./errors.ts";
+import { labelForestSolver, terminalClique } from "./label_forest.ts";
 import { assertSimilarity, type Matrix } from "./matrix.ts";
+import { maxForestEdges, maxForestWork } from "./max_forest.ts";
 import {
-  accumulateEdges,
   assertSeed,
   checkPerturbedOptions,
   forEachPerturbation,
   type PerturbedOptions,
   symmetricMean,
 } from "./perturbed.ts";
-import { DisjointSets, type Forest, unsafeMaxSpanningForest } from "./spanning_forest.ts";
+import { DisjointSets, type Forest } from "./spanning_forest.ts";
 
 /** Options of the Fenchel–Young losses: Definition 6's options plus the number of clusters. */
 export interface FyLossOptions extends PerturbedOptions {
@@ -174,48 +176,132 @@ export function forestAdjacencyEdges(
   return edges;
 }
 
-/**
- * Adds `weight` for every edge into the Int8 marks and returns nothing; used to compute a
- * per-sample difference of forest values over the symmetric difference of two edge sets.
- */
-function markEdges(
-  marks: Int8Array,
+/** Adds `weight` at (i, j), i < j, for each of the first `count` edges of a flat pair list. */
+function addEdges(
+  acc: Float64Array,
   n: number,
-  edges: ReadonlyArray<readonly [number, number]>,
+  edges: Int32Array,
+  count: number,
   weight: number,
 ): void {
-  for (let t = 0; t < edges.length; t++) {
-    const i = edges[t][0], j = edges[t][1];
-    marks[i < j ? i * n + j : j * n + i] += weight;
+  for (let t = 0; t < count; t++) acc[edges[2 * t] * n + edges[2 * t + 1]] += weight;
+}
+
+/**
+ * Sorts the cells `cells[0 .. count)` by decreasing p[cell], keeping the order of equal weights
+ * (a stable insertion sort: the lists are the few edges two forests do not share).
+ */
+function sortByWeight(cells: Int32Array, count: number, p: Float64Array): void {
+  for (let a = 1; a < count; a++) {
+    const c = cells[a], w = p[c];
+    let b = a - 1;
+    for (; b >= 0 && p[cells[b]] < w; b--) cells[b + 1] = cells[b];
+    cells[b + 1] = c;
   }
 }
 
 /**
- * ⟨A_plus − A_minus, P⟩ for two edge lists on the perturbed matrix P, summing only edges that
- * are not in both (so identical forests give exactly 0), clamped at 0 (rounding in near-ties);
- * resets the marks it used.
+ * Writes the cells i·n + j of the edges of `edges` (flat pairs, i < j) whose mark is non-zero
+ * into `cells`, in list order, and returns how many.
+ */
+function unsharedCells(
+  marks: Int8Array,
+  n: number,
+  edges: Int32Array,
+  count: number,
+  cells: Int32Array,
+): number {
+  let c = 0;
+  for (let t = 0; t < count; t++) {
+    const u = edges[2 * t] * n + edges[2 * t + 1];
+    if (marks[u] !== 0) cells[c++] = u;
+  }
+  return c;
+}
+
+/**
+ * ⟨A_plus − A_minus, P⟩ for two forests given by flat edge lists (pairs i < j) on the perturbed
+ * matrix P, summing only the edges that are not in both (so identical forests give exactly 0),
+ * clamped at 0 (rounding in near-ties).
+ *
+ * The sum runs in the order the edges have in the solvers' `Forest.edges` (heaviest first), so
+ * that it is the same floating-point number: `plus` is listed by Prim vertex (ties then go to the
+ * smaller vertex, as in the hierarchy), `minus` in the constrained solver's order, and only the
+ * unshared edges are sorted, stably, by weight. `sortMinus` is false for a list that is summed
+ * in its own order (the target of {@link fyLoss}).
  */
 function forestGap(
-  marks: Int8Array,
+  scratch: GapScratch,
   p: Float64Array,
   n: number,
-  plus: ReadonlyArray<readonly [number, number]>,
-  minus: ReadonlyArray<readonly [number, number]>,
+  plus: Int32Array,
+  minus: Int32Array,
+  count: number,
+  sortMinus: boolean,
 ): number {
-  markEdges(marks, n, plus, 1);
-  markEdges(marks, n, minus, -1);
+  const { marks, cellsPlus, cellsMinus } = scratch;
+  for (let t = 0; t < count; t++) marks[plus[2 * t] * n + plus[2 * t + 1]] += 1;
+  for (let t = 0; t < count; t++) marks[minus[2 * t] * n + minus[2 * t + 1]] -= 1;
+  const a = unsharedCells(marks, n, plus, count, cellsPlus);
+  const b = unsharedCells(marks, n, minus, count, cellsMinus);
+  for (let t = 0; t < a; t++) marks[cellsPlus[t]] = 0; // shared edges are back at 0 already
+  for (let t = 0; t < b; t++) marks[cellsMinus[t]] = 0;
+  sortByWeight(cellsPlus, a, p);
+  if (sortMinus) sortByWeight(cellsMinus, b, p);
   let gap = 0;
-  for (const list of [plus, minus]) {
-    for (let t = 0; t < list.length; t++) {
-      const i = list[t][0], j = list[t][1], u = i < j ? i * n + j : j * n + i;
-      const m = marks[u];
-      if (m !== 0) {
-        gap += 2 * m * p[u];
-        marks[u] = 0; // count each edge once, and leave the marks clean for the next sample
-      }
-    }
-  }
+  for (let t = 0; t < a; t++) gap += 2 * p[cellsPlus[t]];
+  for (let t = 0; t < b; t++) gap += -2 * p[cellsMinus[t]];
   return gap > 0 ? gap : 0;
+}
+
+/** Work buffers of {@link forestGap}. */
+interface GapScratch {
+  readonly marks: Int8Array;
+  readonly cellsPlus: Int32Array;
+  readonly cellsMinus: Int32Array;
+}
+
+function gapScratch(n: number, count: number): GapScratch {
+  return {
+    marks: new Int8Array(n * n),
+    cellsPlus: new Int32Array(count),
+    cellsMinus: new Int32Array(count),
+  };
+}
+
+/** Copies a forest's edges (pairs i < j) into a flat pair list. */
+function flattenEdges(forest: Forest, out: Int32Array): void {
+  const edges = forest.edges;
+  for (let t = 0; t < edges.length; t++) {
+    out[2 * t] = edges[t][0];
+    out[2 * t + 1] = edges[t][1];
+  }
+}
+
+/**
+ * The constrained solve of {@link partialFyLoss} for fixed (k, M_Ω): writes the edges of the
+ * constrained forest of a perturbed Σ into a flat pair list. Checks M_Ω's consistency and k's
+ * feasibility once, up front. Label-derived M_Ω (the conflicting groups form a clique) go to the
+ * prepared {@link labelForestSolver}; other M_Ω, and the exact solver, through the public
+ * solvers.
+ */
+function constrainedEdges(
+  n: number,
+  k: number,
+  constraints: Constraints,
+  exact: boolean,
+): (p: Matrix, out: Int32Array) => void {
+  if (exact) {
+    return (p, out) => flattenEdges(exactConstrainedSpanningForest(p, k, constraints), out);
+  }
+  const s = groupStructure(constraints);
+  assertFeasibleK(s, k, n);
+  const terminal = terminalClique(s);
+  if (terminal === null) {
+    return (p, out) => flattenEdges(unsafeConstrainedSpanningForest(p, k, constraints), out);
+  }
+  const solver = labelForestSolver(s, terminal, k);
+  return (p, out) => solver.solve(p.data, out);
 }
 
 /**
@@ -254,12 +340,14 @@ export function fyLoss(
     const n = sigma.n;
     assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
     const targetEdges = forestAdjacencyEdges("target", target, n, k);
-    const counts = new Float64Array(n * n), marks = new Int8Array(n * n);
+    const m = n - k, targetFlat = new Int32Array(targetEdges.flat());
+    const work = maxForestWork(n), free = new Int32Array(2 * m), scratch = gapScratch(n, m);
+    const counts = new Float64Array(n * n);
     let total = 0;
     forEachPerturbation(sigma, perturbed, seed, ({ sigma: p }) => {
-      const forest = unsafeMaxSpanningForest(p, k);
-      accumulateEdges(counts, n, forest, 1);
-      total += forestGap(marks, p.data, n, forest.edges, targetEdges);
+      maxForestEdges(p.data, k, work, free);
+      addEdges(counts, n, free, m, 1);
+      total += forestGap(scratch, p.data, n, free, targetFlat, m, false);
     });
     const grad = symmetricMean(counts, n, perturbed.samples, 0);
     for (const [i, j] of targetEdges) {
@@ -309,17 +397,17 @@ export function partialFyLoss(
     const n = sigma.n;
     assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
     assertConstraints("constraints", constraints, n);
-    const constrained: (p: Matrix) => Forest = exact
-      ? (p) => exactConstrainedSpanningForest(p, k, constraints)
-      : (p) => unsafeConstrainedSpanningForest(p, k, constraints);
-    const counts = new Float64Array(n * n), marks = new Int8Array(n * n);
+    const constrained = constrainedEdges(n, k, constraints, exact);
+    const m = n - k, work = maxForestWork(n), scratch = gapScratch(n, m);
+    const free = new Int32Array(2 * m), bound = new Int32Array(2 * m);
+    const counts = new Float64Array(n * n);
     let total = 0;
     forEachPerturbation(sigma, perturbed, seed, ({ sigma: p }) => {
-      const free = unsafeMaxSpanningForest(p, k);
-      const bound = constrained(p);
-      accumulateEdges(counts, n, free, 1);
-      accumulateEdges(counts, n, bound, -1);
-      total += forestGap(marks, p.data, n, free.edges, bound.edges);
+      maxForestEdges(p.data, k, work, free);
+      constrained(p, bound);
+      addEdges(counts, n, free, m, 1);
+      addEdges(counts, n, bound, m, -1);
+      total += forestGap(scratch, p.data, n, free, bound, m, true);
     });
     return {
       loss: total / perturbed.samples,

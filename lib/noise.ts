@@ -14,7 +14,7 @@
  */
 import { show } from "./errors.ts";
 import { fromData, type Matrix } from "./matrix.ts";
-import { fillGumbel, fillStandardNormal, streamUnchecked } from "./random.ts";
+import { fillGumbelFromSeed, fillStandardNormalFromSeed } from "./random_kernels.ts";
 
 /** The closed set of noise distributions ν. */
 export type NoiseName = "gaussian" | "gumbel";
@@ -92,12 +92,12 @@ export function fillUpperNoise(
   index: number,
   out: Float64Array,
 ): Float64Array {
-  const rng = streamUnchecked(seed, index);
+  // Same numbers as fillStandardNormal / fillGumbel on streamUnchecked(seed, index).
   switch (noise) {
     case "gaussian":
-      return fillStandardNormal(rng, out);
+      return fillStandardNormalFromSeed(seed, index, out);
     case "gumbel":
-      return fillGumbel(rng, out);
+      return fillGumbelFromSeed(seed, index, out);
     default:
       assertNoiseName("noise", noise);
       return out; // unreachable: assertNoiseName threw

@@ -19,13 +19,7 @@
  */
 import { assertIntegerInRange, assertPositiveFinite, show } from "./errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "./matrix.ts";
-import {
-  addScaledUpperNoise,
-  assertNoiseName,
-  fillUpperNoise,
-  type NoiseName,
-  upperTriangleSize,
-} from "./noise.ts";
+import { assertNoiseName, fillUpperNoise, type NoiseName, upperTriangleSize } from "./noise.ts";
 import type { Forest, Solver } from "./spanning_forest.ts";
 
 /** Options of every Monte-Carlo estimator of Definition 6. */
@@ -169,16 +163,45 @@ export function forEachPerturbation(
 ): void {
   const n = sigma.n;
   const z = new Float64Array(upperTriangleSize(n));
+  const half = symmetrisedUpper(sigma);
   const buffer = new Float64Array(n * n);
   const perturbed = fromData(n, buffer);
   const sample = { index: 0, sigma: perturbed, z, sign: 1 };
   for (let b = 0; b < opts.samples; b++) {
     const sign = opts.antithetic && (b & 1) === 1 ? -1 : 1;
     if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);
-    addScaledUpperNoise(sigma, sign * opts.epsilon, z, buffer);
+    writePerturbed(sigma, half, sign * opts.epsilon, z, buffer);
     sample.index = b;
     sample.sign = sign;
     visit(sample);
+  }
+}
+
+/** The upper coordinates of (Σ + Σᵀ)/2, computed once per estimate rather than per sample. */
+function symmetrisedUpper(sigma: Matrix): Float64Array {
+  const n = sigma.n, s = sigma.data, half = new Float64Array(upperTriangleSize(n));
+  for (let i = 0, u = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++, u++) half[u] = 0.5 * (s[i * n + j] + s[j * n + i]);
+  }
+  return half;
+}
+
+/**
+ * `addScaledUpperNoise` (noise.ts) from the precomputed symmetrised upper triangle `half`: the same
+ * numbers, (Σ_ij + Σ_ji)/2 + scale · z_ij on both sides and Σ's diagonal.
+ */
+function writePerturbed(
+  sigma: Matrix,
+  half: Float64Array,
+  scale: number,
+  z: Float64Array,
+  out: Float64Array,
+): void {
+  const n = sigma.n, s = sigma.data;
+  for (let i = 0, u = 0; i < n; i++) {
+    const row = i * n;
+    out[row + i] = s[row + i];
+    for (let j = i + 1; j < n; j++, u++) out[row + j] = out[j * n + i] = half[u] + scale * z[u];
   }
 }
 

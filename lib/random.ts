@@ -14,6 +14,7 @@
  */
 import { prand } from "./deps/rand.ts";
 import { assertIntegerInRange, show } from "./errors.ts";
+import { foldInUnchecked, normalSlow, streamState, zigK, zigW } from "./random_kernels.ts";
 
 /**
  * A mutable stream of 32-bit integers: the part of pure-rand's `RandomGenerator` used here
@@ -24,16 +25,6 @@ export interface RandomStream {
   unsafeNext(): number;
   /** An independent copy at the current position. */
   clone(): RandomStream;
-}
-
-/** The murmur3 32-bit finaliser: a bijection on 32-bit integers with full avalanche. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
 }
 
 function assertSeed(name: string, seed: unknown): asserts seed is number {
@@ -70,10 +61,6 @@ export function foldIn(seed: number, data: number): number {
   return foldInUnchecked(seed, data);
 }
 
-function foldInUnchecked(seed: number, data: number): number {
-  return mix32(mix32(seed ^ 0x9e3779b9) + Math.imul(data | 0, 0x632be5ab) + 0x7f4a7c15);
-}
-
 /**
  * A fresh xoroshiro128+ stream whose 128-bit state is four hashes of `(seed, index)`; streams
  * for different `(seed, index)` pairs are unrelated (no shared prefix, unlike seeding the
@@ -100,12 +87,7 @@ export function streamFor(seed: number, index = 0): RandomStream {
 
 /** {@link streamFor} without argument checks, for inner loops with trusted integers. */
 export function streamUnchecked(seed: number, index: number): RandomStream {
-  const base = foldInUnchecked(seed, index);
-  const s0 = mix32(base + 0x3c6ef372), s1 = mix32(base ^ 0x1b873593);
-  const s2 = mix32(base + 0x6a09e667), s3 = mix32(base ^ 0x5be0cd19);
-  // The all-zero state is the generator's only fixed point; map it to a non-zero one.
-  const state = (s0 | s1 | s2 | s3) === 0 ? [1, 0, 0, 0] : [s0, s1, s2, s3];
-  return prand.xoroshiro128plus.fromState(state);
+  return prand.xoroshiro128plus.fromState(streamState(seed, index));
 }
 
 const TWO_POW_M32 = 2 ** -32;
@@ -126,59 +108,6 @@ const TWO_POW_M32 = 2 ** -32;
  */
 export function uniformOpen01(rng: RandomStream): number {
   return ((rng.unsafeNext() >>> 0) + 0.5) * TWO_POW_M32;
-}
-
-// ---- Ziggurat (Marsaglia & Tsang 2000, 128 layers) -------------------------------------------
-// One 32-bit draw u gives the layer from its 7 top bits and a signed 25-bit abscissa from the
-// remaining bits, so the layer and the value are not taken from the same bits (Doornik 2005) and
-// the weak lowest bits of xoroshiro128+ only touch the last digits of the value. ~98.8% of draws
-// take the fast path: one integer, one compare, one multiply.
-const ZIG_LAYERS = 128;
-const ZIG_R = 3.442619855899;
-const ZIG_V = 9.91256303526217e-3;
-const ZIG_SCALE = 2 ** 24; // |signed 25-bit| < 2^24
-const zigK = new Int32Array(ZIG_LAYERS);
-const zigW = new Float64Array(ZIG_LAYERS);
-const zigF = new Float64Array(ZIG_LAYERS);
-{
-  let dn = ZIG_R, tn = dn;
-  const q = ZIG_V / Math.exp(-0.5 * dn * dn);
-  zigK[0] = Math.floor((dn / q) * ZIG_SCALE);
-  zigK[1] = 0;
-  zigW[0] = q / ZIG_SCALE;
-  zigW[ZIG_LAYERS - 1] = dn / ZIG_SCALE;
-  zigF[0] = 1;
-  zigF[ZIG_LAYERS - 1] = Math.exp(-0.5 * dn * dn);
-  for (let i = ZIG_LAYERS - 2; i >= 1; i--) {
-    dn = Math.sqrt(-2 * Math.log(ZIG_V / dn + Math.exp(-0.5 * dn * dn)));
-    zigK[i + 1] = Math.floor((dn / tn) * ZIG_SCALE);
-    tn = dn;
-    zigF[i] = Math.exp(-0.5 * dn * dn);
-    zigW[i] = dn / ZIG_SCALE;
-  }
-}
-
-function normalSlow(rng: RandomStream, hz: number, iz: number): number {
-  for (;;) {
-    const x = hz * zigW[iz];
-    if (iz === 0) {
-      // Base layer: sample the tail beyond R (Marsaglia 1964).
-      let tx: number, ty: number;
-      do {
-        tx = -Math.log(uniformOpen01(rng)) / ZIG_R;
-        ty = -Math.log(uniformOpen01(rng));
-      } while (ty + ty < tx * tx);
-      return hz > 0 ? ZIG_R + tx : -ZIG_R - tx;
-    }
-    // Wedge: accept under the density.
-    if (zigF[iz] + uniformOpen01(rng) * (zigF[iz - 1] - zigF[iz]) < Math.exp(-0.5 * x * x)) {
-      return x;
-    }
-    const u = rng.unsafeNext();
-    iz = u >>> 25;
-    hz = (u << 7) >> 7;
-    if ((hz < 0 ? -hz : hz) < zigK[iz]) return hz * zigW[iz];
-  }
 }
 
 /**

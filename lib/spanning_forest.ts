@@ -12,6 +12,7 @@
  */
 import { assertIntegerInRange } from "./errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "./matrix.ts";
+import { primMaxSpanningTree } from "./max_forest.ts";
 
 /**
  * A k-spanning forest of the complete graph on n points and the clustering it induces.
@@ -106,57 +107,6 @@ export class DisjointSets {
     this.#size[ra] += this.#size[rb];
     this.count--;
     return ra;
-  }
-}
-
-/**
- * Dense Prim for a maximum spanning tree. For every vertex v ≠ 0 writes its tree parent and the
- * weight of edge (v, parent[v]). O(n²) time, three length-n work arrays, no other allocation.
- *
- * Why it runs near the memory floor: the vertices outside the tree are kept in increasing order in
- * a compact list, together with their keys, so step t reads only the n − t entries of row v that
- * still matter (n²/2 reads in all, in increasing addresses) and the keys contiguously; the vertex
- * that joins is removed with one block move (`copyWithin`). Ties are broken towards the smaller
- * vertex index (the list is scanned in index order with a strict `>`), so the result is
- * deterministic.
- */
-function primMaxSpanningTree(
-  data: Float64Array,
-  n: number,
-  parent: Int32Array,
-  weight: Float64Array,
-): void {
-  const rest = new Int32Array(n), key = new Float64Array(n), from = new Int32Array(n);
-  for (let p = 0; p < n - 1; p++) {
-    rest[p] = p + 1;
-    key[p] = -Infinity;
-  }
-  parent[0] = -1;
-  let size = n - 1, v = 0;
-  for (let step = 1; step < n; step++) {
-    const row = v * n;
-    let next = 0, nextKey = -Infinity;
-    for (let p = 0; p < size; p++) {
-      const w = data[row + rest[p]];
-      let b = key[p];
-      if (w > b) {
-        key[p] = b = w;
-        from[p] = v;
-      }
-      if (b > nextKey) {
-        nextKey = b;
-        next = p;
-      }
-    }
-    // With comparable keys `next` is the first maximum; with NaN in an unchecked Σ it stays 0, so
-    // the result is still a spanning tree.
-    v = rest[next];
-    weight[v] = key[next];
-    parent[v] = step === 1 ? 0 : from[next];
-    rest.copyWithin(next, next + 1, size);
-    key.copyWithin(next, next + 1, size);
-    from.copyWithin(next, next + 1, size);
-    size--;
   }
 }
 

@@ -1,0 +1,163 @@
+/**
+ * Internal (not re-exported by `mod.ts`): the dense Prim behind every unconstrained solve, and an
+ * allocation-free entry point that writes the edges of A*_k(Σ) into a reused buffer, for the
+ * Monte-Carlo loops that solve one perturbed Σ per sample and only need the edges.
+ *
+ * @module
+ */
+
+/** Work arrays of the dense Prim loops: the points outside the tree, their keys and sources. */
+export interface PrimWork {
+  /** Points outside the tree, in increasing order. */
+  readonly rest: Int32Array;
+  /** Best similarity from the tree to each listed point. */
+  readonly key: Float64Array;
+  /** Tree point that achieves the key. */
+  readonly from: Int32Array;
+}
+
+/**
+ * Allocates {@link PrimWork} for n points.
+ *
+ * @param n Number of points.
+ * @returns Fresh work arrays.
+ */
+export function primWork(n: number): PrimWork {
+  return { rest: new Int32Array(n), key: new Float64Array(n), from: new Int32Array(n) };
+}
+
+/**
+ * Dense Prim for a maximum spanning tree. For every vertex v ≠ 0 writes its tree parent and the
+ * weight of edge (v, parent[v]). O(n²) time, no allocation besides `work` when not given.
+ *
+ * Why it runs near the memory floor: the vertices outside the tree are kept in increasing order in
+ * a compact list, together with their keys, so step t reads only the n − t entries of row v that
+ * still matter (n²/2 reads in all, in increasing addresses) and the keys contiguously; the vertex
+ * that joins is removed with one short block move. Ties are broken towards the smaller vertex
+ * index (the list is scanned in index order with a strict `>`), so the result is deterministic.
+ *
+ * @param data Σ, n × n row-major (not checked).
+ * @param n Number of points, ≥ 1.
+ * @param parent Output: tree parent of each vertex (−1 for vertex 0).
+ * @param weight Output: weight of the edge to the parent (entry 0 unused).
+ * @param work Work arrays for n points.
+ */
+export function primMaxSpanningTree(
+  data: Float64Array,
+  n: number,
+  parent: Int32Array,
+  weight: Float64Array,
+  work: PrimWork = primWork(n),
+): void {
+  const { rest, key, from } = work;
+  for (let p = 0; p < n - 1; p++) {
+    rest[p] = p + 1;
+    key[p] = -Infinity;
+    from[p] = 0;
+  }
+  parent[0] = -1;
+  let size = n - 1, v = 0;
+  for (let step = 1; step < n; step++) {
+    const row = v * n;
+    let next = 0, nextKey = -Infinity;
+    for (let p = 0; p < size; p++) {
+      const w = data[row + rest[p]];
+      let b = key[p];
+      if (w > b) {
+        key[p] = b = w;
+        from[p] = v;
+      }
+      if (b > nextKey) {
+        nextKey = b;
+        next = p;
+      }
+    }
+    // With comparable keys `next` is the first maximum; with NaN in an unchecked Σ it stays 0, so
+    // the result is still a spanning tree.
+    v = rest[next];
+    weight[v] = key[next];
+    parent[v] = step === 1 ? 0 : from[next];
+    removeEntry(work, next, size--);
+  }
+}
+
+/**
+ * Removes entry `at` from the first `size` entries of the Prim list, keeping the order (a plain
+ * loop: faster than three `copyWithin` calls on lists this short).
+ *
+ * @param work The list.
+ * @param at Index of the entry to remove.
+ * @param size Number of entries before the removal.
+ */
+export function removeEntry(work: PrimWork, at: number, size: number): void {
+  const { rest, key, from } = work;
+  for (let p = at; p < size - 1; p++) {
+    rest[p] = rest[p + 1];
+    key[p] = key[p + 1];
+    from[p] = from[p + 1];
+  }
+}
+
+/** Reusable buffers of {@link maxForestEdges} for one n. */
+export interface MaxForestWork {
+  /** Number of points. */
+  readonly n: number;
+  readonly prim: PrimWork;
+  readonly parent: Int32Array;
+  readonly weight: Float64Array;
+  /** The n − 1 tree weights, sorted (to find the k-forest's lightest kept weight). */
+  readonly sorted: Float64Array;
+}
+
+/**
+ * Allocates {@link MaxForestWork} for n points.
+ *
+ * @param n Number of points, ≥ 1.
+ * @returns Fresh buffers.
+ */
+export function maxForestWork(n: number): MaxForestWork {
+  return {
+    n,
+    prim: primWork(n),
+    parent: new Int32Array(n),
+    weight: new Float64Array(n),
+    sorted: new Float64Array(n - 1),
+  };
+}
+
+/**
+ * The edges of A*_k(Σ) (the same forest as `unsafeMaxSpanningForest(Σ, k)`) written into
+ * `edges` as pairs (i, j), i < j, ordered by their vertex in the Prim tree (not by weight).
+ *
+ * The forest keeps the n − k heaviest edges of the maximum spanning tree, ties at the lightest
+ * kept weight going to the smaller vertex, as the hierarchy's (weight ↓, vertex ↑) order does.
+ *
+ * @param data Σ, n × n row-major, symmetric and finite (not checked).
+ * @param k Number of clusters, an integer in [1, n] (not checked).
+ * @param work Buffers for n = `work.n` points.
+ * @param edges Output of length ≥ 2(n − k) (mutated).
+ */
+export function maxForestEdges(
+  data: Float64Array,
+  k: number,
+  work: MaxForestWork,
+  edges: Int32Array,
+): void {
+  const { n, parent, weight, sorted } = work;
+  const m = n - k;
+  if (m === 0) return;
+  primMaxSpanningTree(data, n, parent, weight, work.prim);
+  sorted.set(weight.subarray(1, n));
+  sorted.sort();
+  const threshold = sorted[k - 1]; // the m-th largest tree weight
+  let ties = m; // how many edges of weight `threshold` are kept
+  for (let v = 1; v < n; v++) if (weight[v] > threshold) ties--;
+  for (let v = 1, e = 0; v < n; v++) {
+    const w = weight[v];
+    if (w === threshold && ties > 0) ties--;
+    else if (!(w > threshold)) continue;
+    const p = parent[v];
+    edges[e++] = p < v ? p : v;
+    edges[e++] = p < v ? v : p;
+  }
+}
