@@ -5,7 +5,13 @@ import { parseFlags } from "../cli.ts";
 import { tf } from "../deps/tf.ts";
 import { readJsonl } from "../io.ts";
 import { assertWellFormedSvg } from "../svg_assert.ts";
-import { otkmeansCommand, type OtKMeansConfig, type OtKMeansRecord, runOtKMeans } from "./main.ts";
+import {
+  epsilonAt,
+  otkmeansCommand,
+  type OtKMeansConfig,
+  type OtKMeansRecord,
+  runOtKMeans,
+} from "./main.ts";
 
 function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
   const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);
@@ -49,6 +55,15 @@ Deno.test("exp:otkmeans", async (t) => {
       tf.dispose([W, X, gz, ...Object.values(grads)]);
     },
   );
+
+  await t.step("ε schedule: constant, or geometric from the initialisation to --epsilon", () => {
+    const cfg = { epsilon: 0.01, epsilonStart: 1, warmupSteps: 10, steps: 21 };
+    assert.equal(epsilonAt({ ...cfg, epsilonStart: 0 }, 15), 0.01);
+    assert.equal(epsilonAt(cfg, 0), 1);
+    assert.equal(epsilonAt(cfg, 10), 1);
+    assert.ok(Math.abs(epsilonAt(cfg, 15) - 0.1) < 1e-12);
+    assert.ok(Math.abs(epsilonAt(cfg, 20) - 0.01) < 1e-12);
+  });
 
   const out = await Deno.makeTempDir({ prefix: "otkmeans_smoke_" });
   try {
