@@ -19,11 +19,13 @@ Deno.test("backend selection", async (t) => {
     }
   });
 
-  await t.step("cpu always works and warns about speed", async () => {
+  await t.step("cpu always works and says where it is fast and where slow", async () => {
     const info = await selectBackend("cpu", log);
     assert.equal(info.name, "cpu");
     assert.equal(tf.getBackend(), "cpu");
-    assert.ok(lines.some((l) => /WARNING: .*cpu backend/.test(l)));
+    assert.ok(lines.some((l) => /cpu requested: fastest .* MLPs.*slow for convolutions/.test(l)));
+    // Only a fallback in auto mode is a warning.
+    assert.ok(!lines.some((l) => /WARNING/.test(l)));
   });
 
   const adapter = await webgpuAdapterInfo();
