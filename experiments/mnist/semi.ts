@@ -139,59 +139,51 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
   };
   const common = { resume: cfg.resume, quiet: cfg.quiet, logEvery: cfg.logEvery, backend };
 
-  const oursSetup: TrainSetup = {
-    dataset: ds,
-    batchAt: (step) => {
-      const b = semiBatchAt(split, step, cfg.seed, half);
-      return { indices: b.indices, labels: partialLabels(ds.train.labels, b) };
-    },
-    validation,
-    test,
-    augment: cfg.dataset === "cifar10",
+  const testImages = testValidationSplit(ds.test.n).test;
+  // One method: train (or resume) its run, then probe its frozen backbone.
+  const trainAndProbe = async (
+    method: "ours" | "ce",
+    batchAt: TrainSetup["batchAt"],
+  ): Promise<{ run: Awaited<ReturnType<typeof trainRun>>; result: MethodResult }> => {
+    const setup: TrainSetup = {
+      dataset: ds,
+      batchAt,
+      validation,
+      test,
+      augment: cfg.dataset === "cifar10",
+    };
+    const objective = method === "ours" ? "cluster" : "ce";
+    const run = await trainRun(engineConfig(cfg as unknown as MnistConfig, objective), setup, {
+      ...common,
+      outDir: `${out}/${method}`,
+      label: method,
+      meta: { command: "exp:semi", method, flags: cfg, protocol },
+    });
+    const probe = await probeAndSave(
+      run,
+      ds,
+      holdout,
+      testImages,
+      `${out}/${method}/embeddings.json`,
+    );
+    const clusteringError = 1 - run.summary.test.precision;
+    return { run, result: { summary: run.summary, clusteringError, ...probe } };
   };
-  const ours = await trainRun(engineConfig(cfg as unknown as MnistConfig, "cluster"), oursSetup, {
-    ...common,
-    outDir: `${out}/ours`,
-    label: "ours",
-    meta: { command: "exp:semi", method: "ours", flags: cfg, protocol },
-  });
-  const oursProbe = await probeAndSave(
-    ours,
-    ds,
-    holdout,
-    testValidationSplit(ds.test.n).test,
-    `${out}/ours/embeddings.json`,
-  );
 
+  const ours = await trainAndProbe("ours", (step) => {
+    const b = semiBatchAt(split, step, cfg.seed, half);
+    return { indices: b.indices, labels: partialLabels(ds.train.labels, b) };
+  });
   const cePlan = batchPlan(
     split.labelled,
     Math.min(cfg.batchSize, split.labelled.length),
     mixSeed(cfg.seed, 0xce),
   );
-  const ceSetup: TrainSetup = {
-    dataset: ds,
-    batchAt: (step) => {
-      const indices = batchAt(cePlan, step);
-      return { indices, labels: Array.from(indices, (i) => ds.train.labels[i]!) };
-    },
-    validation,
-    test,
-    augment: cfg.dataset === "cifar10",
-  };
-  const ce = await trainRun(engineConfig(cfg as unknown as MnistConfig, "ce"), ceSetup, {
-    ...common,
-    outDir: `${out}/ce`,
-    label: "ce",
-    meta: { command: "exp:semi", method: "ce", flags: cfg, protocol },
+  const ce = await trainAndProbe("ce", (step) => {
+    const indices = batchAt(cePlan, step);
+    return { indices, labels: Array.from(indices, (i) => ds.train.labels[i]!) };
   });
-  const ceProbe = await probeAndSave(
-    ce,
-    ds,
-    holdout,
-    testValidationSplit(ds.test.n).test,
-    `${out}/ce/embeddings.json`,
-  );
-  for (const r of [ours, ce]) r.model.dispose(); // the CE model shares the backbone's layers
+  for (const r of [ours, ce]) r.run.model.dispose(); // the CE model shares the backbone's layers
 
   const result: CellResult = {
     dataset: cfg.dataset,
@@ -200,12 +192,8 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
     withheldClasses: withheld,
     seed: cfg.seed,
     labelledPerClass: split.perClass,
-    ours: {
-      summary: ours.summary,
-      clusteringError: 1 - ours.summary.test.precision,
-      ...oursProbe,
-    },
-    ce: { summary: ce.summary, clusteringError: 1 - ce.summary.test.precision, ...ceProbe },
+    ours: ours.result,
+    ce: ce.result,
   };
   await writeJsonAtomic(`${out}/cell.json`, result);
   return result;
@@ -223,14 +211,7 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
     // The whole grid (resumable cell by cell, Figure 4): the grid runner, loaded lazily.
     const grid = await import("../semi/grid.ts");
     const config = grid.gridConfigFromSemiConfig(cfg);
-    const options = grid.gridOptionsFromSemiConfig(cfg);
-    return grid.runGrid(
-      {
-        ...options,
-        probe: { C: config.probeC, tol: config.probeTol, maxIters: config.probeMaxIters },
-      },
-      grid.semiCellRunner(config),
-    );
+    return grid.runGrid(grid.gridOptionsOf(config), grid.semiCellRunner(config));
   }
   const backend = await selectBackend(cfg.backend);
   const r = await runSemiCell(cfg, backend.name);

@@ -409,6 +409,23 @@ export function gridOptionsFromSemiConfig(config: ConfigOf<typeof semiFlags>): G
 }
 
 /**
+ * The options {@link runGrid} takes for a grid configuration: its cells, output directory and
+ * probe settings.
+ *
+ * @param config A decoded `exp:semi:grid` configuration.
+ * @returns Grid options.
+ */
+export function gridOptionsOf(config: SemiGridConfig): GridOptions {
+  return {
+    out: config.out!,
+    nLabelled: config.nl,
+    withheld: config.kw,
+    seeds: config.seeds,
+    probe: { C: config.probeC, tol: config.probeTol, maxIters: config.probeMaxIters },
+  };
+}
+
+/**
  * The grid configuration that `exp:semi --grid` stands for: exp:semi's training flags, the grid
  * from `--grid-n-labelled`, `--grid-withheld` and `--grid-seeds` (seeds counted from `--seed`),
  * `--out` (default `results/semi-grid`) and the probe's defaults.
@@ -607,13 +624,7 @@ export async function main(
     return null;
   }
   const config = parsed.right.config;
-  const options: GridOptions = {
-    out: config.out!,
-    nLabelled: config.nl,
-    withheld: config.kw,
-    seeds: config.seeds,
-    probe: { C: config.probeC, tol: config.probeTol, maxIters: config.probeMaxIters },
-  };
+  const options = gridOptionsOf(config);
   if (config.aggregateOnly) {
     const cells = gridCells(options.nLabelled, options.withheld, options.seeds);
     const aggregate = await writeAggregate(options.out, cells);

@@ -8,6 +8,7 @@ import {
   type CellRunner,
   gridCells,
   gridConfigFromSemiConfig,
+  gridOptionsOf,
   main,
   readEmbeddingsFile,
   runGrid,
@@ -294,6 +295,12 @@ Deno.test("semi grid: cells, command line and the runSemiCell adapter", async (t
     assert.equal("nLabelled" in c || "grid" in c, false);
     // Every key is a flag of exp:semi:grid, so the grid runner sees a well-formed config.
     for (const key of Object.keys(c)) assert.ok(key in semiGridCommand.flags, key);
+    const options = gridOptionsOf(c);
+    assert.deepEqual([options.nLabelled, options.withheld, options.seeds], [[100, 250], [3], [
+      5,
+      6,
+    ]]);
+    assert.equal(options.probe!.maxIters, semiGridCommand.flags.probeMaxIters.default);
   });
 
   await t.step("a runSemiCell result maps to an outcome via its embeddings files", async () => {
