@@ -634,6 +634,9 @@ export async function trainRun(
   await writeJsonAtomic(`${out}/config.json`, configJson);
 
   const { backbone, model } = buildNetworks(cfg, ds.shape, ds.numClasses);
+  // Validation and test use the same evaluation (with the CE head's class error for CE runs).
+  const evaluate = (batches: readonly Int32Array[]) =>
+    evaluateBatches(backbone, cfg.objective === "ce" ? model : null, ds, batches, cfg.k);
   const vars = trainableVariables(model);
   let optimizer = makeOptimizer(cfg);
   let step = 0, bestError = Infinity, bestStep = -1, stopped = false;
@@ -736,13 +739,7 @@ export async function trainRun(
       progress.update(step, outcome.loss);
 
       if (step % cfg.evalEvery === 0 || step === cfg.steps) {
-        const ev = await evaluateBatches(
-          backbone,
-          cfg.objective === "ce" ? model : null,
-          ds,
-          setup.validation,
-          cfg.k,
-        );
+        const ev = await evaluate(setup.validation);
         const m = ev.metrics;
         const valError = cfg.objective === "ce" ? m.classError! : 1 - m.precision;
         const improved = valError < bestError;
@@ -806,13 +803,7 @@ export async function trainRun(
   optimizer = makeOptimizer(cfg); // loadCheckpoint wants a fresh one; it is discarded
   await loadCheckpoint(best, model, optimizer);
   optimizer.dispose();
-  const test = await evaluateBatches(
-    backbone,
-    cfg.objective === "ce" ? model : null,
-    ds,
-    setup.test,
-    cfg.k,
-  );
+  const test = await evaluate(setup.test);
   const summary: RunSummary = {
     objective: cfg.objective,
     backend: opts.backend,

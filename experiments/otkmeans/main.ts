@@ -653,8 +653,8 @@ export async function runOtKMeans(
         true,
         vars,
       );
-      // The returned value is surrogate + λ·MSE; the reconstruction part is recomputed cheaply
-      // below only when it is logged, so report the OT loss from the CPU and the total here.
+      // The returned value is surrogate + λ·MSE, not the OT loss: log the OT loss from the CPU
+      // solve and this total beside it.
       const total = (await reconValue!.data())[0]!;
       tf.dispose([reconValue!, x, flat, ...(pre ? [pre.gz, pre.gc] : [])]);
       step++;
