@@ -8,7 +8,7 @@
  * @module
  */
 import type { GroupStructure } from "./constraint_groups.ts";
-import { type PrimWork, primWork, removeEntry } from "./max_forest.ts";
+import { type PrimWork, primWork, relaxAndSelect, removeEntry } from "./max_forest.ts";
 import { DisjointSets } from "./spanning_forest.ts";
 
 /**
@@ -92,19 +92,7 @@ function contractedPrim(
         continue;
       }
       // Last member: update and select in the same pass.
-      let nextKey = -Infinity;
-      for (let p = 0; p < size; p++) {
-        const w = data[row + rest[p]];
-        let b = key[p];
-        if (w > b) {
-          key[p] = b = w;
-          from[p] = v;
-        }
-        if (b > nextKey) {
-          nextKey = b;
-          next = p;
-        }
-      }
+      next = relaxAndSelect(data, row, v, work, size);
     }
     const u = rest[next];
     edgeFrom[step] = from[next];

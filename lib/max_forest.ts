@@ -58,20 +58,7 @@ export function primMaxSpanningTree(
   parent[0] = -1;
   let size = n - 1, v = 0;
   for (let step = 1; step < n; step++) {
-    const row = v * n;
-    let next = 0, nextKey = -Infinity;
-    for (let p = 0; p < size; p++) {
-      const w = data[row + rest[p]];
-      let b = key[p];
-      if (w > b) {
-        key[p] = b = w;
-        from[p] = v;
-      }
-      if (b > nextKey) {
-        nextKey = b;
-        next = p;
-      }
-    }
+    const next = relaxAndSelect(data, v * n, v, work, size);
     // With comparable keys `next` is the first maximum; with NaN in an unchecked Σ it stays 0, so
     // the result is still a spanning tree.
     v = rest[next];
@@ -79,6 +66,43 @@ export function primMaxSpanningTree(
     parent[v] = step === 1 ? 0 : from[next];
     removeEntry(work, next, size--);
   }
+}
+
+/**
+ * One Prim step over the list: relaxes the keys of the first `size` listed points with row `row`
+ * of Σ (the row of tree point `v`, recorded as their source when it improves them), and returns
+ * the index of the largest key — the first one on ties; 0 when no key is comparable (NaN in an
+ * unchecked Σ).
+ *
+ * @param data Σ, row-major.
+ * @param row Offset of the joining point's row in `data`.
+ * @param v The point recorded in `from` for improved keys.
+ * @param work The list (keys and sources are updated).
+ * @param size Number of listed points.
+ * @returns The list index of the next point to join.
+ */
+export function relaxAndSelect(
+  data: Float64Array,
+  row: number,
+  v: number,
+  work: PrimWork,
+  size: number,
+): number {
+  const { rest, key, from } = work;
+  let next = 0, nextKey = -Infinity;
+  for (let p = 0; p < size; p++) {
+    const w = data[row + rest[p]];
+    let b = key[p];
+    if (w > b) {
+      key[p] = b = w;
+      from[p] = v;
+    }
+    if (b > nextKey) {
+      nextKey = b;
+      next = p;
+    }
+  }
+  return next;
 }
 
 /**
