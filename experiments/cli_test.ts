@@ -26,7 +26,7 @@ Deno.test("experiment flags", async (t) => {
   await t.step("defaults, typed values, kebab-case names", () => {
     const c = config(mnistCommand, []);
     assert.equal(c.batchSize, 64);
-    assert.equal(c.backend, "cpu"); // the quick preset's measured choice for its MLP
+    assert.equal(c.backend, "wasm"); // the quick preset's measured choice for its MLP
     assert.equal(c.resume, false);
     assert.equal(c.dataDir, undefined);
     const d = config(mnistCommand, [
@@ -68,7 +68,7 @@ Deno.test("experiment flags", async (t) => {
     );
     assert.match(
       error(mnistCommand, ["--backend", "tpu"]),
-      /expected one of auto, webgpu, tensorflow, cpu, got "tpu"/,
+      /expected one of auto, webgpu, tensorflow, wasm, cpu, got "tpu"/,
     );
     assert.match(error(mnistCommand, ["--steps"]), /Invalid arguments.*steps/);
     assert.match(error(mnistCommand, ["--preset", "fast"]), /Invalid --preset "fast"/);

@@ -11,7 +11,9 @@ import {
   type OtKMeansConfig,
   type OtKMeansRecord,
   runOtKMeans,
+  selfLabelLoss,
 } from "./main.ts";
+import { rectMatrix } from "../../lib/rect_matrix.ts";
 
 function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
   const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);
@@ -56,6 +58,45 @@ Deno.test("exp:otkmeans", async (t) => {
     },
   );
 
+  await t.step("self-label loss: gradients match finite differences, collapse costs log k", () => {
+    const z = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3], [1, 1]];
+    const c = [[0.2, 0.1], [-0.5, 0.4], [0.9, 0.8]];
+    const plan = otKMeansLoss(z, c, { epsilon: 0.2, tol: 1e-12, maxIters: 100000 }).sinkhorn.plan;
+    const tau = 0.7;
+    const at = selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, tau);
+    const h = 1e-6;
+    const check = (which: "z" | "c", pts: number[][], grad: Float64Array) => {
+      for (let i = 0; i < pts.length; i++) {
+        for (let t = 0; t < 2; t++) {
+          const plus = pts.map((r) => [...r]), minus = pts.map((r) => [...r]);
+          plus[i]![t]! += h;
+          minus[i]![t]! -= h;
+          const f = (p: number[][]) =>
+            selfLabelLoss(
+              rectMatrix(which === "z" ? p : z),
+              rectMatrix(which === "c" ? p : c),
+              plan,
+              tau,
+            )
+              .loss;
+          const fd = (f(plus) - f(minus)) / (2 * h);
+          const g = grad[i * 2 + t]!;
+          assert.ok(
+            Math.abs(fd - g) < 1e-6 * (1 + Math.abs(g)),
+            `${which}[${i}][${t}]: ${fd} vs ${g}`,
+          );
+        }
+      }
+    };
+    check("z", z, at.gradPoints.data);
+    check("c", c, at.gradCentroids.data);
+    // Every point on every centroid: p is uniform whatever the plan, L = log k, zero gradient.
+    const same = [[0.3, 0.3], [0.3, 0.3], [0.3, 0.3], [0.3, 0.3]];
+    const collapsed = selfLabelLoss(rectMatrix(same), rectMatrix(same.slice(0, 3)), plan, tau);
+    assert.ok(Math.abs(collapsed.loss - Math.log(3)) < 1e-12);
+    assert.throws(() => selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, 0), /temperature/);
+  });
+
   await t.step("ε schedule: constant, or geometric from the initialisation to --epsilon", () => {
     const cfg = { epsilon: 0.01, epsilonStart: 1, warmupSteps: 10, steps: 21 };
     assert.equal(epsilonAt({ ...cfg, epsilonStart: 0 }, 15), 0.01);
@@ -81,6 +122,7 @@ Deno.test("exp:otkmeans", async (t) => {
       }
       const records = (await readJsonl(`${out}/metrics.jsonl`)) as OtKMeansRecord[];
       assert.deepEqual(records.map((r) => r.step), [3, 6]);
+      assert.deepEqual(records.map((r) => r.centroids), ["trained", "trained"]);
       assert.equal(records.at(-1)!.images, 128);
       for (const r of records) {
         for (const v of [r.accNearest, r.accTransport, r.nmiNearest]) assert.ok(v >= 0 && v <= 1);
@@ -100,6 +142,20 @@ Deno.test("exp:otkmeans", async (t) => {
       const more = await runOtKMeans(smokeConfig(out, ["--resume", "--steps", "9"]), () => {});
       assert.deepEqual(more.records.map((r) => r.step), [3, 6, 9]);
     });
+    await t.step(
+      "during the warm-up, evaluations score centroids fitted to the current embeddings",
+      async () => {
+        const warm = `${out}/warm`;
+        const cfg = smokeConfig(warm, ["--warmup-steps", "5", "--steps", "4", "--eval-every", "2"]);
+        const r = await runOtKMeans(cfg, () => {});
+        assert.deepEqual(r.records.map((x) => [x.step, x.centroids]), [[2, "fitted"], [
+          4,
+          "fitted",
+        ]]);
+        // Fitted by OT k-means with uniform sizes on 64 images: no cluster can hold most points.
+        assert.ok(r.final.largestClusterShare < 0.5, String(r.final.largestClusterShare));
+      },
+    );
   } finally {
     await Deno.remove(out, { recursive: true });
   }

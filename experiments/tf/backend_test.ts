@@ -23,9 +23,25 @@ Deno.test("backend selection", async (t) => {
     const info = await selectBackend("cpu", log);
     assert.equal(info.name, "cpu");
     assert.equal(tf.getBackend(), "cpu");
-    assert.ok(lines.some((l) => /cpu requested: fastest .* MLPs.*slow for convolutions/.test(l)));
+    assert.ok(lines.some((l) => /cpu requested: plain JavaScript; wasm .* MLPs, webgpu/.test(l)));
     // Only a fallback in auto mode is a warning.
     assert.ok(!lines.some((l) => /WARNING/.test(l)));
+  });
+
+  await t.step("wasm trains a dense layer and says it cannot train convolutions", async () => {
+    lines.length = 0;
+    const info = await selectBackend("wasm", log);
+    assert.equal(info.name, "wasm");
+    assert.equal(tf.getBackend(), "wasm");
+    assert.match(info.detail, /XNNPACK.*cannot train convolutions/);
+    assert.ok(lines.some((l) => /wasm requested: fastest here for MLPs/.test(l)));
+    const w = tf.variable(tf.tensor2d([[0.5], [-0.5]]));
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.matMul(x, w)) as tf.Scalar, [w]);
+    // d/dW Σ xW = xᵀ·1 = column sums of x.
+    assert.deepEqual(Array.from(await grads[w.name]!.data()), [4, 6]);
+    tf.dispose([w, x, grads[w.name]!]);
+    await tf.setBackend("cpu");
   });
 
   const adapter = await webgpuAdapterInfo();
@@ -49,7 +65,7 @@ Deno.test("backend selection", async (t) => {
   await t.step("auto picks the best available and says why others were skipped", async () => {
     lines.length = 0;
     const info = await selectBackend("auto", log);
-    assert.equal(info.name, adapter === null ? "cpu" : "webgpu");
+    assert.equal(info.name, adapter === null ? "wasm" : "webgpu");
     assert.ok(lines.some((l) => /tensorflow backend unavailable/.test(l)));
     assert.match(lines.at(-1)!, /^\[backend\] using /);
     await tf.setBackend("cpu");
