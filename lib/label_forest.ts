@@ -495,18 +495,8 @@ function pointMoves(
   const { treeSum, treeAbs, treeMin } = buffers;
   let movedAny = false;
   // Clusters, each re-spanned by its maximum spanning tree.
-  rootBlock.fill(-1);
   degree.fill(0);
-  const blockMembers: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const r = partition.find(i);
-    if (rootBlock[r] === -1) {
-      rootBlock[r] = blockMembers.length;
-      blockMembers.push([]);
-    }
-    blockOf[i] = rootBlock[r];
-    blockMembers[rootBlock[r]].push(i);
-  }
+  const blockMembers = numberBlocks(n, partition, blockOf, rootBlock);
   const blocks = blockMembers.length; // = k
   const blockOrder: number[][] = [];
   for (let b = 0; b < blocks; b++) {
@@ -670,6 +660,35 @@ const MERGE_SPLIT_MOVES_PER_CLUSTER = 4;
 /** Candidate merges tried per move when the best-looking one does not pay off. */
 const MERGE_SPLIT_TRIES = 3;
 
+/**
+ * Numbers the clusters of a partition 0, 1, … in order of their smallest point.
+ *
+ * @param n Points.
+ * @param sets The partition.
+ * @param blockOf Filled: point → cluster number.
+ * @param rootBlock Scratch (length ≥ n), overwritten: set root → cluster number, −1 elsewhere.
+ * @returns Each cluster's points, increasing.
+ */
+function numberBlocks(
+  n: number,
+  sets: DisjointSets,
+  blockOf: Int32Array,
+  rootBlock: Int32Array,
+): number[][] {
+  rootBlock.fill(-1);
+  const members: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const r = sets.find(i);
+    if (rootBlock[r] === -1) {
+      rootBlock[r] = members.length;
+      members.push([]);
+    }
+    blockOf[i] = rootBlock[r];
+    members[rootBlock[r]].push(i);
+  }
+  return members;
+}
+
 /** A partition's clusters spanned by their maximum spanning trees, with removable edges. */
 interface SpannedPartition {
   readonly blockOf: Int32Array;
@@ -695,17 +714,8 @@ function spanPartition(
   bestFrom: Int32Array,
   inside: Int32Array,
 ): SpannedPartition {
-  const blockOf = new Int32Array(n), rootBlock = new Int32Array(n).fill(-1);
-  const members: number[][] = [];
-  for (let i = 0; i < n; i++) {
-    const r = sets.find(i);
-    if (rootBlock[r] === -1) {
-      rootBlock[r] = members.length;
-      members.push([]);
-    }
-    blockOf[i] = rootBlock[r];
-    members[rootBlock[r]].push(i);
-  }
+  const blockOf = new Int32Array(n);
+  const members = numberBlocks(n, sets, blockOf, new Int32Array(n));
   const k = members.length, orders: number[][] = [], treeSum = new Float64Array(k);
   const anchored = new Uint8Array(k), cutPoint = new Int32Array(k).fill(-1);
   const cutWeight = new Float64Array(k).fill(Infinity);
