@@ -68,6 +68,18 @@ export interface CheckpointState {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Sets Adam's learning rate for the next update. tfjs's AdamOptimizer reads its public
+ * `learningRate` field at every `applyGradients`, and the field is not part of the saved
+ * optimizer state (weights), so setting it per step is safe across checkpoints.
+ *
+ * @param optimizer The optimizer (Adam).
+ * @param lr The learning rate of the next update.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
 /** The trainable variables of a model in the model's order (pass to `minimize`). */
 export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -41,6 +41,7 @@ import {
   listCheckpoints,
   loadCheckpoint,
   saveCheckpoint,
+  setLearningRate,
   trainableVariables,
 } from "../checkpoint.ts";
 import {
@@ -481,15 +482,6 @@ export function learningRateAt(
   steps: number,
 ): number {
   return schedule === "constant" ? lr : lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps));
-}
-
-/**
- * Sets Adam's learning rate for the next update. tfjs's AdamOptimizer reads its public
- * `learningRate` field at every `applyGradients`, and the field is not part of the saved
- * optimizer state (weights), so setting it per step is safe across checkpoints.
- */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 /** Applies g + λθ with Adam in the variables' order, then disposes the gradients. */
