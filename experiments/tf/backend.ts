@@ -11,7 +11,8 @@
  *   `apt-get install -y mesa-vulkan-drivers libvulkan1`).
  * - `wasm`: tfjs's WebAssembly backend (XNNPACK, SIMD, one thread), with our fix for its slow
  *   transposed matmuls (`experiments/tf/wasm.ts`). The fastest backend here for dense networks
- *   (MLPs, autoencoders): 14–18× the cpu backend per train step (MLP batch 64: 0.010 vs 0.145 s). It cannot train convolutions.
+ *   (MLPs, autoencoders): 14–18× the cpu backend per train step (MLP batch 64: 0.010 vs
+ *   0.145 s). It cannot train convolutions.
  * - `cpu`: tfjs's plain JavaScript backend, always available but slow.
  *
  * `auto` tries tensorflow, webgpu, wasm, cpu in that order (the first two are the only ones

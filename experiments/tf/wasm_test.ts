@@ -2,10 +2,15 @@ import assert from "node:assert/strict";
 import { tf } from "../deps/tf.ts";
 import { selectBackend } from "./backend.ts";
 
-/** Values of `f()` on a backend (inputs built from the same arrays on each). */
-async function on(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<Float32Array> {
+/** Switches to a backend (wasm through `selectBackend`, which applies the matmul patch). */
+async function use(backend: "cpu" | "wasm"): Promise<void> {
   if (backend === "wasm") await selectBackend("wasm", () => {});
   else await tf.setBackend("cpu");
+}
+
+/** Values of `f()` on a backend (inputs built from the same arrays on each). */
+async function on(backend: "cpu" | "wasm", f: () => tf.Tensor): Promise<Float32Array> {
+  await use(backend);
   const y = tf.tidy(f);
   const out = (await y.data()) as Float32Array;
   y.dispose();
@@ -72,8 +77,7 @@ Deno.test("wasm backend: the patched matmul agrees with the cpu backend", async 
     };
     let wv!: tf.Variable;
     const run = async (backend: "cpu" | "wasm") => {
-      if (backend === "wasm") await selectBackend("wasm", () => {});
-      else await tf.setBackend("cpu");
+      await use(backend);
       wv = tf.variable(w());
       const g = grads();
       const out = (await g.data()) as Float32Array;
