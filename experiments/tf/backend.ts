@@ -1,5 +1,5 @@
 /**
- * Backend selection for every experiment: `--backend auto|webgpu|tensorflow|cpu`.
+ * Backend selection for every experiment: `--backend auto|webgpu|tensorflow|wasm|cpu`.
  *
  * - `tensorflow`: the native backend of `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`.
  *   These are optional and NOT dependencies of spanclust: they need a native libtensorflow
@@ -9,21 +9,22 @@
  *   there instead of importing an `npm:` specifier so a run never downloads anything.
  * - `webgpu`: Deno's built-in `navigator.gpu` (on CPU-only Linux through Mesa's lavapipe:
  *   `apt-get install -y mesa-vulkan-drivers libvulkan1`).
- * - `wasm`: tfjs's WebAssembly backend (XNNPACK, SIMD, one thread), with our fix for its slow
- *   transposed matmuls (`experiments/tf/wasm.ts`). The fastest backend here for dense networks
- *   (MLPs, autoencoders): 14–18× the cpu backend per train step (MLP batch 64: 0.010 vs
- *   0.145 s). It cannot train convolutions.
+ * - `wasm`: tfjs's WebAssembly backend with our kernels (`experiments/tf/wasm.ts`): every
+ *   matrix product and convolution, forward and backward, runs in native OpenBLAS through FFI
+ *   on all cores when `libopenblas0-pthread` is installed and FFI is allowed, else in the wasm
+ *   module's XNNPACK (one thread). The fastest backend on CPU-only machines for every network
+ *   here (README, Backends).
  * - `cpu`: tfjs's plain JavaScript backend, always available but slow.
  *
- * `auto` tries tensorflow, webgpu, wasm, cpu in that order (the first two are the only ones
- * that train convolutions at a usable speed) and prints what it chose and why. Presets of
- * MLP experiments name `wasm` explicitly.
+ * `auto` tries tensorflow, then webgpu (only on a hardware adapter and only for convolutional
+ * networks: on a software adapter such as Mesa's lavapipe, and for dense networks, wasm is
+ * faster), then wasm, then cpu, and prints what it chose and why.
  *
  * @module
  */
 import { createRequire } from "node:module";
 import { tf, WASM_BINARY_DIR } from "../deps/tf.ts";
-import { patchWasmMatMul } from "./wasm.ts";
+import { installWasmKernels, type WasmGemmChoice } from "./wasm.ts";
 
 /** What `--backend` accepts. */
 export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "wasm", "cpu"] as const;
@@ -87,7 +88,7 @@ export async function webgpuAdapterInfo(): Promise<string | null> {
   return `${parts.join(" / ") || "unnamed adapter"}${soft}`;
 }
 
-async function probeWebgpu(): Promise<Probe> {
+async function probeWebgpu(auto: boolean, convolutional: boolean): Promise<Probe> {
   let info: string | null;
   try {
     info = await webgpuAdapterInfo();
@@ -102,6 +103,20 @@ async function probeWebgpu(): Promise<Probe> {
         "`apt-get install -y mesa-vulkan-drivers libvulkan1`)",
     };
   }
+  if (auto && /software rasteriser/.test(info)) {
+    return {
+      ok: false,
+      why: `webgpu skipped: ${info} computes on the CPU, where wasm is faster for every ` +
+        "network here (pass --backend webgpu to use it anyway)",
+    };
+  }
+  if (auto && !convolutional) {
+    return {
+      ok: false,
+      why: "webgpu skipped for a dense network: per-kernel overhead dominates there, wasm is " +
+        "faster (pass --backend webgpu to use it anyway)",
+    };
+  }
   try {
     if (!(await tf.setBackend("webgpu"))) throw new Error("tf.setBackend returned false");
     await tf.ready();
@@ -111,18 +126,18 @@ async function probeWebgpu(): Promise<Probe> {
   }
 }
 
-async function probeWasm(): Promise<Probe> {
+async function probeWasm(gemm: WasmGemmChoice): Promise<Probe> {
   try {
+    const kernels = installWasmKernels(gemm);
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend returned false");
     await tf.ready();
-    patchWasmMatMul();
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
     const threads = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     return {
       ok: true,
-      detail: `wasm (XNNPACK, ${simd ? "SIMD" : "no SIMD"}, ${
+      detail: `wasm (${simd ? "SIMD" : "no SIMD"}, ${
         threads ? "multi-threaded" : "one thread"
-      }; fast transposed matmul; cannot train convolutions)`,
+      }; ${kernels.detail})`,
     };
   } catch (e) {
     return {
@@ -140,11 +155,24 @@ async function useCpu(): Promise<Probe> {
   return { ok: true, detail: "cpu (plain JavaScript, single thread)" };
 }
 
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /**
+   * Whether the network to train has convolutions (default true). With `auto`, a dense network
+   * is never put on webgpu (wasm is faster for it).
+   */
+  readonly convolutional?: boolean;
+  /** The wasm kernels' GEMM engine (default `auto`: OpenBLAS when it loads, else XNNPACK). */
+  readonly wasmGemm?: WasmGemmChoice;
+}
+
 /**
  * Selects and initialises a tfjs backend, then prints what it chose.
  *
- * @param choice `auto` (tensorflow, else webgpu, else wasm, else cpu) or one backend.
+ * @param choice `auto` (tensorflow, else webgpu on a hardware adapter for a convolutional
+ *   network, else wasm, else cpu) or one backend.
  * @param log Where to print (stderr by default); pass `() => {}` to silence.
+ * @param opts The network's kind and the wasm GEMM engine.
  * @returns What is now in use.
  * @throws {Error} If an explicitly requested backend is unavailable (no silent fallback when
  *   the user named one).
@@ -152,35 +180,33 @@ async function useCpu(): Promise<Probe> {
 export async function selectBackend(
   choice: BackendChoice,
   log: (line: string) => void = (l) => console.error(l),
+  opts: SelectBackendOptions = {},
 ): Promise<BackendInfo> {
+  const auto = choice === "auto", convolutional = opts.convolutional ?? true;
   const skipped: string[] = [];
-  const order: ReadonlyArray<BackendInfo["name"]> = choice === "auto"
+  const order: ReadonlyArray<BackendInfo["name"]> = auto
     ? ["tensorflow", "webgpu", "wasm", "cpu"]
     : [choice];
   for (const name of order) {
     const probe = name === "tensorflow"
       ? await probeTensorflow()
       : name === "webgpu"
-      ? await probeWebgpu()
+      ? await probeWebgpu(auto, convolutional)
       : name === "wasm"
-      ? await probeWasm()
+      ? await probeWasm(opts.wasmGemm ?? "auto")
       : await useCpu();
     if (probe.ok) {
       for (const s of skipped) log(`[backend] ${s}`);
-      if ((name === "cpu" || name === "wasm") && choice === "auto") {
+      if (name === "cpu") {
         log(
-          `[backend] WARNING: falling back to the ${name} backend; convolutional training ` +
-            (name === "wasm"
-              ? "is not possible on it (dense networks train fast)"
-              : "steps are many times slower than on webgpu or tensorflow"),
+          `[backend] ${auto ? "WARNING: falling back to" : "requested"} the cpu backend: ` +
+            "plain JavaScript, many times slower than wasm",
         );
-      } else if (name === "cpu") {
+      } else if (name === "wasm" && /XNNPACK/.test(probe.detail)) {
         log(
-          "[backend] cpu requested: plain JavaScript; wasm is 14–18× faster for MLPs, webgpu " +
-            "for convolutions",
+          "[backend] wasm without OpenBLAS: products run in one wasm thread, several times " +
+            "slower (install libopenblas0-pthread and allow FFI)",
         );
-      } else if (name === "wasm") {
-        log("[backend] wasm requested: fastest here for MLPs; cannot train convolutions");
       }
       log(`[backend] using ${probe.detail}`);
       return { name, detail: probe.detail, skipped };

@@ -1,0 +1,154 @@
+/**
+ * Native single-precision GEMM through Deno FFI: OpenBLAS's `cblas_sgemm`, installed from
+ * Debian by `scripts/setup.sh` (`libopenblas0-pthread`). It is optional: the wasm backend's
+ * kernels (`wasm_kernels.ts`) use it when it loads and fall back to XNNPACK inside the wasm
+ * module otherwise (a browser, a machine without apt, a run without `--allow-ffi`).
+ *
+ * Why: tfjs-backend-wasm runs one thread in Deno and wasm SIMD is 128-bit without fused
+ * multiply-add, so its matmul is several times slower than an AVX2/FMA BLAS using every core
+ * (measured here: 1024³ in 17 ms with OpenBLAS on 2 threads; numpy's sgemm ≈ 3.5× tfjs-wasm).
+ * Operands are passed as Float32Array views of the wasm heap: FFI hands the pointer to the
+ * library, nothing is copied.
+ *
+ * @module
+ */
+
+/** What {@link loadNativeBlas} found: the library and its GEMM, or why there is none. */
+export type NativeBlasProbe =
+  | { readonly ok: true; readonly blas: NativeBlas }
+  | { readonly ok: false; readonly why: string };
+
+/** A loaded native BLAS. */
+export interface NativeBlas {
+  /** Library and configuration, e.g. `OpenBLAS 0.3.21 … Haswell MAX_THREADS=64, 2 threads`. */
+  readonly detail: string;
+  /**
+   * Row-major C ← alpha·op(A)·op(B) + beta·C with op(A) M × K, op(B) K × N, C M × N, all
+   * densely packed (leading dimensions K or M for A, N or K for B, N for C).
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    beta?: number,
+  ): void;
+  /** Sets the number of BLAS threads (OpenBLAS's `openblas_set_num_threads`). */
+  setThreads(threads: number): void;
+  /** The number of BLAS threads in use. */
+  threads(): number;
+}
+
+/** Library names tried in order (Debian's OpenBLAS alternatives first). */
+export const NATIVE_BLAS_LIBRARIES = [
+  "libopenblas.so.0",
+  "libopenblas.so",
+  "libopenblas.dylib",
+] as const;
+
+const SYMBOLS = {
+  cblas_sgemm: {
+    parameters: [
+      "i32", // order
+      "i32", // transA
+      "i32", // transB
+      "i32", // M
+      "i32", // N
+      "i32", // K
+      "f32", // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // B
+      "i32", // ldb
+      "f32", // beta
+      "buffer", // C
+      "i32", // ldc
+    ],
+    result: "void",
+  },
+  openblas_set_num_threads: { parameters: ["i32"], result: "void" },
+  openblas_get_num_threads: { parameters: [], result: "i32" },
+  openblas_get_config: { parameters: [], result: "pointer" },
+} as const;
+
+const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+let cached: NativeBlasProbe | null = null;
+
+/**
+ * Loads OpenBLAS once (later calls return the same answer). Never throws: a missing library,
+ * a missing `--allow-ffi` permission or a runtime without FFI is a reason in the result.
+ *
+ * @returns The library, or why it is unavailable (one sentence naming the fix).
+ */
+export function loadNativeBlas(): NativeBlasProbe {
+  if (cached !== null) return cached;
+  cached = probe();
+  return cached;
+}
+
+function probe(): NativeBlasProbe {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (deno?.dlopen === undefined) {
+    return { ok: false, why: "this runtime has no FFI (Deno.dlopen)" };
+  }
+  if (deno.env.get("SPANCLUST_NATIVE_BLAS") === "0") {
+    return { ok: false, why: "disabled by SPANCLUST_NATIVE_BLAS=0" };
+  }
+  if (deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+    return { ok: false, why: "no FFI permission (run with --allow-ffi to use OpenBLAS)" };
+  }
+  const errors: string[] = [];
+  for (const name of NATIVE_BLAS_LIBRARIES) {
+    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    try {
+      lib = deno.dlopen(name, SYMBOLS);
+    } catch (e) {
+      errors.push(`${name}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+      continue;
+    }
+    const s = lib.symbols;
+    const config = s.openblas_get_config();
+    const version = config === null ? name : new Deno.UnsafePointerView(config).getCString();
+    const blas: NativeBlas = {
+      get detail() {
+        return `${version}, ${s.openblas_get_num_threads()} thread(s)`;
+      },
+      sgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
+        s.cblas_sgemm(
+          ROW_MAJOR,
+          transA ? TRANS : NO_TRANS,
+          transB ? TRANS : NO_TRANS,
+          m,
+          n,
+          k,
+          1,
+          a,
+          transA ? m : k,
+          b,
+          transB ? k : n,
+          beta,
+          c,
+          n,
+        );
+      },
+      setThreads(threads) {
+        if (!Number.isInteger(threads) || threads < 1) {
+          throw new RangeError(`Invalid threads = ${threads}: expected an integer ≥ 1`);
+        }
+        s.openblas_set_num_threads(threads);
+      },
+      threads: () => s.openblas_get_num_threads(),
+    };
+    return { ok: true, blas };
+  }
+  return {
+    ok: false,
+    why: `OpenBLAS not found (${errors.join("; ")}); install it with ` +
+      "`apt-get install -y libopenblas0-pthread` (scripts/setup.sh does)",
+  };
+}
