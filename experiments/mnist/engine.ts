@@ -34,7 +34,7 @@
  */
 import { tf } from "../deps/tf.ts";
 import { buildModel, type ImageShape, type ModelChoice } from "../tf/models.ts";
-import { clusterLoss, type PreparedClusterLoss } from "../tf/cluster_loss.ts";
+import { clusterLossGrads } from "../tf/cluster_loss.ts";
 import {
   CheckpointError,
   latestCheckpoint,
@@ -511,32 +511,6 @@ interface StepOutcome {
 }
 
 /**
- * The single place the engine calls the tfjs cluster-loss adapter: prepares the loss at the
- * current embeddings (timed: Σ read-back + CPU perturbed partial FY loss), then differentiates
- * its surrogate with `tf.variableGrads`.
- */
-async function clusterGrads(
-  prepare: ReturnType<typeof clusterLoss>,
-  embed: () => tf.Tensor2D,
-  labels: readonly (number | null)[],
-  seed: number,
-  vars: tf.Variable[],
-): Promise<{ loss: number; grads: tf.NamedTensorMap; seconds: number }> {
-  const v = tf.tidy(embed);
-  let prepared: PreparedClusterLoss;
-  const t0 = performance.now();
-  try {
-    prepared = await prepare(v, labels, seed);
-  } finally {
-    v.dispose();
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  const { value, grads } = tf.variableGrads(() => prepared.op(embed()), vars);
-  value.dispose();
-  return { loss: prepared.loss, grads, seconds };
-}
-
-/**
  * Number of clusters the loss uses on a batch: k, or fewer when the batch's constraints cannot
  * make k clusters. Must-links merge each labelled class into one group, so a fully labelled
  * batch of 64 that misses a class (probability ≈ 10 · 0.9⁶⁴ ≈ 1% on MNIST) has only 9 groups
@@ -558,13 +532,17 @@ export function batchClusters(k: number, labels: readonly (number | null)[]): nu
   return Math.min(k, classes.size + unlabelled);
 }
 
-/** The cluster-loss adapter per number of clusters (built once per k). */
-function clusterLossFor(cfg: EngineConfig): (k: number) => ReturnType<typeof clusterLoss> {
-  const byK = new Map<number, ReturnType<typeof clusterLoss>>();
+/**
+ * The cluster-loss step per number of clusters (built once per k): the single place the engine
+ * calls the tfjs adapter. One forward pass per step on backends with synchronous reads (cpu,
+ * wasm, tensorflow), two on webgpu (`clusterLossGrads`).
+ */
+function clusterStepFor(cfg: EngineConfig): (k: number) => ReturnType<typeof clusterLossGrads> {
+  const byK = new Map<number, ReturnType<typeof clusterLossGrads>>();
   return (k) => {
     let fn = byK.get(k);
     if (fn === undefined) {
-      fn = clusterLoss({
+      fn = clusterLossGrads({
         k,
         epsilon: cfg.epsilon,
         samples: cfg.samples,
@@ -656,7 +634,7 @@ export async function trainRun(
   }
   const history = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
 
-  const prepare = clusterLossFor(cfg);
+  const clusterStep = clusterStepFor(cfg);
   const progress = new TrainingProgress({
     total: cfg.steps,
     startStep: step,
@@ -693,15 +671,14 @@ export async function trainRun(
       try {
         if (cfg.objective === "cluster") {
           const embed = () => backbone.apply(x, { training: true }) as tf.Tensor2D;
-          const r = await clusterGrads(
-            prepare(batchClusters(cfg.k, batch.labels)),
+          const r = await clusterStep(batchClusters(cfg.k, batch.labels))(
             embed,
             batch.labels,
             perturbationSeed(cfg.seed, step),
             vars,
           );
           applyUpdate(optimizer, vars, r.grads, cfg.weightDecay);
-          outcome = { loss: r.loss, clusterLossSeconds: r.seconds };
+          outcome = { loss: r.loss, clusterLossSeconds: r.lossSeconds };
         } else {
           const labels = batch.labels.map((l, i) => {
             if (l === null) {

@@ -27,7 +27,7 @@ import {
   trainRun,
   type TrainSetup,
 } from "./engine.ts";
-import type { ModelChoice } from "../tf/models.ts";
+import { isConvolutional, type ModelChoice } from "../tf/models.ts";
 
 type RawMnistConfig = ConfigOf<typeof mnistFlags>;
 /** The parsed flags of `exp:mnist` (every flag but `out` / `dataDir` has a default). */
@@ -111,7 +111,9 @@ export function defaultOut(cfg: Pick<MnistConfig, "dataset" | "preset" | "seed">
  */
 export async function main(argv: readonly string[]): Promise<RunResult> {
   const cfg = parseOrExit(mnistCommand, argv) as MnistConfig;
-  const backend = await selectBackend(cfg.backend);
+  const backend = await selectBackend(cfg.backend, undefined, {
+    convolutional: isConvolutional(modelFor(cfg)),
+  });
   const ds = await loadDataset(cfg.dataset, cfg.dataDir);
   const trainIdx = range(0, cfg.trainLimit > 0 ? Math.min(cfg.trainLimit, ds.train.n) : ds.train.n);
   const plan = batchPlan(trainIdx, cfg.batchSize, mixSeed(cfg.seed, 0x7a1));

@@ -18,6 +18,7 @@
  */
 import { type ConfigOf, parseOrExit, semiCommand, type semiFlags } from "../cli.ts";
 import { selectBackend } from "../tf/backend.ts";
+import { isConvolutional } from "../tf/models.ts";
 import type { GridReport } from "../semi/grid.ts";
 import {
   balancedHoldout,
@@ -213,7 +214,9 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
     const config = grid.gridConfigFromSemiConfig(cfg);
     return grid.runGrid(grid.gridOptionsOf(config), grid.semiCellRunner(config));
   }
-  const backend = await selectBackend(cfg.backend);
+  const backend = await selectBackend(cfg.backend, undefined, {
+    convolutional: isConvolutional(cfg.model),
+  });
   const r = await runSemiCell(cfg, backend.name);
   for (const [name, m] of [["ours", r.ours], ["ce", r.ce]] as const) {
     console.log(

@@ -24,6 +24,7 @@
 import { E, PathReporter, t } from "../../lib/deps/fp.ts";
 import type { CellResult, SemiConfig } from "../mnist/semi.ts";
 import { selectBackend } from "../tf/backend.ts";
+import { isConvolutional } from "../tf/models.ts";
 import { type Command, type ConfigOf, flag, parseFlags, semiCommand, semiFlags } from "../cli.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
 import { savePlot } from "../plot.ts";
@@ -598,7 +599,9 @@ export async function cellOutcomeFromSemiResult(result: CellResult): Promise<Cel
 export function semiCellRunner(config: SemiGridConfig): CellRunner {
   let backend: Promise<string> | null = null;
   return async (cell, context) => {
-    backend ??= selectBackend(config.backend ?? "auto").then((b) => b.name);
+    backend ??= selectBackend(config.backend ?? "auto", undefined, {
+      convolutional: isConvolutional(config.model ?? "mlp"),
+    }).then((b) => b.name);
     const { runSemiCell } = await import("../mnist/semi.ts");
     const result = await runSemiCell(cellConfig(config, cell, context), await backend);
     return cellOutcomeFromSemiResult(result);

@@ -28,8 +28,13 @@
  * kinks and finite differences check it (see `cluster_loss_test.ts`). Explicitly, without
  * standardisation, dℓ/dv_i = Σ_j (G_ij + G_ji)(−2)(v_i − v_j) = −4 Σ_j G_ij (v_i − v_j).
  *
- * Cost: the model's forward pass runs twice per step (once to read Σ, once under the gradient
- * tape); the CPU solve (2 × samples spanning forests) usually dominates anyway.
+ * One forward pass where reads are synchronous. On backends that read tensors synchronously
+ * (cpu, wasm, tensorflow), {@link clusterLossGrads} does both halves inside the tape: it
+ * evaluates Σ(V) once under `tf.variableGrads`, reads it with `dataSync`, computes (ℓ, G) on the
+ * CPU and applies the surrogate to that same Σ. The values are those of the two-pass path bit
+ * for bit (same kernels on the same inputs, so the same Σ, hence the same G; the tests compare
+ * them), at the cost of one forward pass instead of two. On webgpu, whose reads must be async,
+ * the two-pass path remains.
  *
  * Standardisation (`standardise: true`, the paper's code): Σ ← (Σ − mean Σ) / std Σ over all
  * n² entries (diagonal included, population std), done in tfjs so its Jacobian is part of the
@@ -79,7 +84,23 @@ export interface ClusterLossStep {
   readonly grads: tf.NamedTensorMap;
   /** Σ at this step (as in {@link PreparedClusterLoss}). */
   readonly sigma: Matrix;
+  /** Seconds spent reading Σ back and computing the loss on the CPU. */
+  readonly lossSeconds: number;
+  /** Whether the step ran the network once (synchronous read inside the tape) or twice. */
+  readonly passes: 1 | 2;
 }
+
+/** Options of {@link clusterLossGrads}: the loss's, and how to run the forward pass. */
+export interface ClusterLossGradsOptions extends ClusterLossOptions {
+  /**
+   * `auto` (default): one forward pass on backends with synchronous reads (cpu, wasm,
+   * tensorflow), two on webgpu. `one` / `two` force a path (`one` fails on webgpu).
+   */
+  readonly passes?: "auto" | "one" | "two";
+}
+
+/** Backends whose tensors can be read synchronously without stalling or failing. */
+const SYNC_READ_BACKENDS = new Set(["cpu", "wasm", "tensorflow"]);
 
 /**
  * Σ_ij = −‖v_i − v_j‖², built from broadcast differences rather than the
@@ -225,8 +246,11 @@ function toConstraints(target: ClusterTarget, n: number): Constraints {
  * differently.
  */
 async function readSymmetric(sigma: tf.Tensor2D): Promise<Matrix> {
-  const n = sigma.shape[0];
-  const raw = await sigma.data();
+  return symmetricMatrix(await sigma.data(), sigma.shape[0]);
+}
+
+/** The n × n values as a {@link Matrix}, (i, j) and (j, i) averaged (see readSymmetric). */
+function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
   const data = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
@@ -299,16 +323,16 @@ export function clusterLoss(
 }
 
 /**
- * One training step's loss and parameter gradients through clustering: evaluates
- * `embed()` once outside the tape to prepare the loss (async), then differentiates
- * `op(embed())` with `tf.variableGrads`. `embed` must be deterministic (same V both times: no
- * dropout with fresh randomness between the two calls).
+ * One training step's loss and parameter gradients through clustering. With one pass (module
+ * doc; the default on cpu, wasm and tensorflow) `embed()` runs once, under the tape; with two,
+ * it runs once outside the tape to prepare the loss (async read) and once under it, so it must
+ * then be deterministic (same V both times: no dropout with fresh randomness between calls).
  *
- * @param opts As for {@link clusterLoss}.
+ * @param opts As for {@link clusterLoss}, plus `passes`.
  * @returns `(embed, target, seed, varList?) => Promise<ClusterLossStep>`; `varList` defaults to
  * all trainable variables. The caller owns (and must dispose) the returned gradients.
  * @throws {TypeError | RangeError} On invalid options; the returned function rejects as
- * {@link clusterLoss}'s does.
+ * {@link clusterLoss}'s does, and on `passes: "one"` with a backend whose reads are async.
  *
  * @example One SGD step on a linear map
  * ```ts
@@ -319,32 +343,69 @@ export function clusterLoss(
  * const x = tf.tensor2d([[0, 0], [0.1, 1], [3, 0], [3.1, 1]]);
  * const theta = tf.variable(tf.tensor2d([[1], [1]]));
  * const step = clusterLossGrads({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian" });
- * const { loss, grads } = await step(() => tf.matMul(x, theta), [0, 0, 1, 1], 0, [theta]);
+ * const { loss, grads, passes } = await step(() => tf.matMul(x, theta), [0, 0, 1, 1], 0, [theta]);
  * assert.ok(loss >= 0);
+ * assert.equal(passes, 1); // the cpu backend reads synchronously
  * applySgd(grads, [theta], 0.1);
  * tf.dispose([x, theta]);
  * ```
  */
 export function clusterLossGrads(
-  opts: ClusterLossOptions,
+  opts: ClusterLossGradsOptions,
 ): (
   embed: () => tf.Tensor2D,
   target: ClusterTarget,
   seed: number,
   varList?: tf.Variable[],
 ) => Promise<ClusterLossStep> {
+  const passes = opts.passes ?? "auto";
+  if (passes !== "auto" && passes !== "one" && passes !== "two") {
+    throw new TypeError(`Invalid passes = ${String(passes)}: expected "auto", "one" or "two"`);
+  }
+  const standardise = opts.standardise ?? true;
   const prepare = clusterLoss(opts);
+  const cpuLoss = partialFyLoss(opts);
   return async (embed, target, seed, varList) => {
+    const sync = SYNC_READ_BACKENDS.has(tf.getBackend());
+    if (passes === "one" && !sync) {
+      throw new Error(
+        `passes "one" needs a backend with synchronous reads (cpu, wasm, tensorflow), ` +
+          `not ${tf.getBackend()}`,
+      );
+    }
+    if (passes === "one" || (passes === "auto" && sync)) {
+      let sigma: Matrix | null = null, loss = 0, lossSeconds = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const v = embed();
+        if (v.rank !== 2) {
+          throw new RangeError(
+            `Invalid v of shape [${v.shape}]: embeddings must be an n × d matrix`,
+          );
+        }
+        const constraints = toConstraints(target, v.shape[0]);
+        const s = similarityTf(v, standardise);
+        const t0 = performance.now();
+        sigma = symmetricMatrix(s.dataSync(), s.shape[0]);
+        const estimate = cpuLoss(sigma, constraints, seed);
+        lossSeconds = (performance.now() - t0) / 1000;
+        loss = estimate.loss;
+        return fixedGradientLoss(estimate)(s);
+      }, varList);
+      value.dispose();
+      return { loss, grads, sigma: sigma!, lossSeconds, passes: 1 };
+    }
     const v = tf.tidy(embed);
     let prepared: PreparedClusterLoss;
+    const t0 = performance.now();
     try {
       prepared = await prepare(v, target, seed);
     } finally {
       v.dispose();
     }
+    const lossSeconds = (performance.now() - t0) / 1000;
     const { value, grads } = tf.variableGrads(() => prepared.op(embed()), varList);
     value.dispose();
-    return { loss: prepared.loss, grads, sigma: prepared.sigma };
+    return { loss: prepared.loss, grads, sigma: prepared.sigma, lossSeconds, passes: 2 };
   };
 }
 

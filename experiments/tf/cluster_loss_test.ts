@@ -194,3 +194,44 @@ Deno.test("1000 training steps leave tf.memory().numTensors unchanged", async ()
   assert.ok(mean(losses.slice(-100)) < mean(losses.slice(0, 100)));
   tf.dispose([x, theta]);
 });
+
+Deno.test("one forward pass gives the two-pass loss and gradients bit for bit", async (t) => {
+  const { selectBackend } = await import("./backend.ts");
+  const { paperLeNet } = await import("./models.ts");
+  const { loadNativeBlas } = await import("./native_blas.ts");
+  const engines = loadNativeBlas().ok ? ["openblas", "xnnpack"] as const : ["xnnpack"] as const;
+  const labels = [0, 0, 1, 1, 2, null, 2, null, 1, 0, null, 2];
+  for (const backend of ["cpu", ...engines] as const) {
+    await t.step(backend, async () => {
+      if (backend === "cpu") await tf.setBackend("cpu");
+      else await selectBackend("wasm", () => {}, { wasmGemm: backend });
+      // A narrow paper LeNet: convolutions, pooling and dense layers all in the tape.
+      const model = paperLeNet({
+        inputShape: [12, 12, 1],
+        widths: [4, 6, 16],
+        embeddingDim: 5,
+        seed: 3,
+      });
+      const x = tf.randomUniform([12, 12, 12, 1], 0, 1, "float32", 9);
+      const embed = () => model.apply(x, { training: true }) as tf.Tensor2D;
+      const run = async (passes: "one" | "two") => {
+        const r = await clusterLossGrads({ ...BASE, passes })(embed, labels, 5);
+        const g = await Promise.all(
+          Object.keys(r.grads).sort().map(async (k) => Array.from(await r.grads[k]!.data())),
+        );
+        tf.dispose(Object.values(r.grads));
+        return { loss: r.loss, g, passes: r.passes };
+      };
+      const one = await run("one"), two = await run("two");
+      assert.equal(one.passes, 1);
+      assert.equal(two.passes, 2);
+      assert.equal(one.loss, two.loss);
+      assert.ok(one.loss > 0);
+      assert.deepEqual(one.g, two.g);
+      assert.ok(one.g.flat().some((v) => v !== 0), "all-zero gradients prove nothing");
+      tf.dispose([x]);
+      model.dispose();
+    });
+  }
+  await tf.setBackend("cpu");
+});

@@ -201,6 +201,16 @@ export const MODEL_CHOICES = ["paper-lenet", "small-cnn", "mlp", "resnet"] as co
 export type ModelChoice = typeof MODEL_CHOICES[number];
 
 /**
+ * Whether a network has convolutions (what `selectBackend`'s `auto` weighs).
+ *
+ * @param name One of {@link MODEL_CHOICES}.
+ * @returns False for the MLP only.
+ */
+export function isConvolutional(name: ModelChoice): boolean {
+  return name !== "mlp";
+}
+
+/**
  * Builds a network by name.
  *
  * @param name One of {@link MODEL_CHOICES}.
