@@ -149,6 +149,35 @@ export const flag = {
       boolean: false,
     } satisfies Flag<readonly number[]>;
   },
+  /** A comma-separated list of fixed choices, e.g. `--models mlp,paper-lenet`. */
+  choiceList<const C extends readonly string[]>(
+    choices: C,
+    description: string,
+    dflt: readonly C[number][],
+  ) {
+    const codec = new t.Type<readonly C[number][], unknown, unknown>(
+      "choice list",
+      (u): u is readonly C[number][] => Array.isArray(u),
+      (u, c) => {
+        if (Array.isArray(u)) return t.success(u);
+        const parts = typeof u === "string" ? u.split(",") : [];
+        const bad = parts.filter((p) => !choices.includes(p));
+        return parts.length > 0 && bad.length === 0 ? t.success(parts as C[number][]) : t.failure(
+          u,
+          c,
+          `expected a comma-separated list of ${choices.join(", ")}, got ${JSON.stringify(u)}`,
+        );
+      },
+      (a) => a,
+    );
+    return {
+      codec,
+      default: dflt,
+      description,
+      placeholder: `<${choices.join("|")},…>`,
+      boolean: false,
+    } satisfies Flag<readonly C[number][]>;
+  },
   /** A switch (present ⇒ true). */
   bool(description: string) {
     return {

