@@ -19,28 +19,34 @@ Deno.test("backend selection", async (t) => {
     }
   });
 
-  await t.step("cpu always works and says where it is fast and where slow", async () => {
+  await t.step("cpu always works", async () => {
     const info = await selectBackend("cpu", log);
     assert.equal(info.name, "cpu");
     assert.equal(tf.getBackend(), "cpu");
-    assert.ok(lines.some((l) => /cpu requested: plain JavaScript; wasm .* MLPs, webgpu/.test(l)));
-    // Only a fallback in auto mode is a warning.
-    assert.ok(!lines.some((l) => /WARNING/.test(l)));
   });
 
-  await t.step("wasm trains a dense layer and says it cannot train convolutions", async () => {
+  await t.step("wasm trains a dense layer and says which GEMM engine it uses", async () => {
     lines.length = 0;
     const info = await selectBackend("wasm", log);
     assert.equal(info.name, "wasm");
     assert.equal(tf.getBackend(), "wasm");
-    assert.match(info.detail, /XNNPACK.*cannot train convolutions/);
-    assert.ok(lines.some((l) => /wasm requested: fastest here for MLPs/.test(l)));
+    assert.match(info.detail, /GEMM in (OpenBLAS .* through FFI|XNNPACK \(one thread\))/);
+    assert.match(lines.at(-1)!, /^\[backend\] using wasm/);
     const w = tf.variable(tf.tensor2d([[0.5], [-0.5]]));
     const x = tf.tensor2d([[1, 2], [3, 4]]);
     const { grads } = tf.variableGrads(() => tf.sum(tf.matMul(x, w)) as tf.Scalar, [w]);
     // d/dW Σ xW = xᵀ·1 = column sums of x.
     assert.deepEqual(Array.from(await grads[w.name]!.data()), [4, 6]);
     tf.dispose([w, x, grads[w.name]!]);
+    await tf.setBackend("cpu");
+  });
+
+  await t.step("wasm with the xnnpack engine says products run in one wasm thread", async () => {
+    lines.length = 0;
+    const info = await selectBackend("wasm", log, { wasmGemm: "xnnpack" });
+    assert.match(info.detail, /GEMM in XNNPACK \(one thread\)/);
+    assert.ok(lines.some((l) => /wasm without OpenBLAS/.test(l)));
+    await selectBackend("wasm", () => {}); // back to the default engine for later tests
     await tf.setBackend("cpu");
   });
 
@@ -62,12 +68,32 @@ Deno.test("backend selection", async (t) => {
     );
   }
 
-  await t.step("auto picks the best available and says why others were skipped", async () => {
+  const software = adapter !== null && /software rasteriser/.test(adapter);
+  await t.step(
+    "auto: a convolutional network goes to webgpu only on a hardware adapter",
+    async () => {
+      lines.length = 0;
+      const info = await selectBackend("auto", log, { convolutional: true });
+      assert.equal(info.name, adapter === null || software ? "wasm" : "webgpu");
+      assert.ok(lines.some((l) => /tensorflow backend unavailable/.test(l)));
+      if (software) assert.ok(lines.some((l) => /webgpu skipped: .*computes on the CPU/.test(l)));
+      assert.match(lines.at(-1)!, /^\[backend\] using /);
+      await tf.setBackend("cpu");
+    },
+  );
+
+  await t.step("auto: a dense network goes to wasm whatever the adapter", async () => {
     lines.length = 0;
-    const info = await selectBackend("auto", log);
-    assert.equal(info.name, adapter === null ? "wasm" : "webgpu");
-    assert.ok(lines.some((l) => /tensorflow backend unavailable/.test(l)));
-    assert.match(lines.at(-1)!, /^\[backend\] using /);
+    const info = await selectBackend("auto", log, { convolutional: false });
+    assert.equal(info.name, "wasm");
+    if (adapter !== null) assert.ok(lines.some((l) => /webgpu skipped/.test(l)));
     await tf.setBackend("cpu");
+  });
+
+  await t.step("cpu says it is the slow one", async () => {
+    lines.length = 0;
+    await selectBackend("cpu", log);
+    assert.ok(lines.some((l) => /requested the cpu backend: plain JavaScript/.test(l)));
+    assert.ok(!lines.some((l) => /WARNING/.test(l))); // only a fallback in auto mode warns
   });
 });
