@@ -116,6 +116,8 @@ export function lineChartSpec(
     readonly xTitle?: string;
     readonly yTitle?: string;
     readonly logY?: boolean;
+    /** A vertical rule at x with a text label (e.g. the early-stopping point). */
+    readonly markX?: { readonly x: number; readonly label: string };
   } = {},
 ): PlotSpec {
   points.forEach((p, i) => {
@@ -125,24 +127,48 @@ export function lineChartSpec(
       );
     }
   });
-  return {
+  const line = {
+    data: { values: points.map((p) => ({ x: p.x, y: p.y, series: p.series })) },
+    mark: { type: "line" as const, point: false },
+    encoding: {
+      x: { field: "x", type: "quantitative" as const, title: options.xTitle ?? "x" },
+      y: {
+        field: "y",
+        type: "quantitative" as const,
+        title: options.yTitle ?? "y",
+        scale: options.logY ? { type: "log" as const } : { zero: false },
+      },
+      color: { field: "series", type: "nominal" as const, title: null },
+    },
+  };
+  const head = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...(options.title === undefined ? {} : { title: options.title }),
     width: options.width ?? 400,
     height: options.height ?? 250,
-    data: { values: points.map((p) => ({ x: p.x, y: p.y, series: p.series })) },
-    mark: { type: "line", point: false },
-    encoding: {
-      x: { field: "x", type: "quantitative", title: options.xTitle ?? "x" },
-      y: {
-        field: "y",
-        type: "quantitative",
-        title: options.yTitle ?? "y",
-        scale: options.logY ? { type: "log" } : { zero: false },
-      },
-      color: { field: "series", type: "nominal", title: null },
-    },
   };
+  if (options.markX === undefined) return { ...head, ...line } as PlotSpec;
+  const mark = { x: options.markX.x, label: options.markX.label };
+  return {
+    ...head,
+    layer: [
+      line,
+      {
+        data: { values: [mark] },
+        mark: { type: "rule", strokeDash: [4, 3], color: "black" },
+        encoding: { x: { field: "x", type: "quantitative" } },
+      },
+      {
+        data: { values: [mark] },
+        mark: { type: "text", align: "left", dx: 4, dy: -4, baseline: "bottom", color: "black" },
+        encoding: {
+          x: { field: "x", type: "quantitative" },
+          y: { value: 0 },
+          text: { field: "label" },
+        },
+      },
+    ],
+  } as PlotSpec;
 }
 
 /** One point of a {@link scatterSpec}. */

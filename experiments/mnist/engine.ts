@@ -54,6 +54,7 @@ import {
 import { TrainingProgress } from "../progress.ts";
 import { type CurvePoint, heatmapSpec, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
 import { pca } from "../pca.ts";
+import { embeddingMapSpec, MIN_MAP_POINTS } from "../embedding_map.ts";
 import { mixSeed } from "../data/splits.ts";
 import { loadFashionMnist, loadMnist } from "../data/idx.ts";
 import { augmentBatch, loadCifar10, normaliseCifar } from "../data/cifar10.ts";
@@ -203,6 +204,8 @@ export interface RunOptions {
   readonly meta?: Readonly<Record<string, unknown>>;
   /** Write the SVG plots (default true). */
   readonly plots?: boolean;
+  /** Classes withheld from the labels (semi-supervised runs), highlighted in the UMAP map. */
+  readonly withheld?: readonly number[];
 }
 
 /** Batch clustering metrics averaged over evaluation batches. */
@@ -793,18 +796,30 @@ export async function trainRun(
     numTensors: { afterFirstEval: tensorsAfterFirstEval, atEnd: tf.memory().numTensors },
   };
   await writeJsonAtomic(`${out}/summary.json`, summary);
-  if (opts.plots ?? true) await writeRunPlots(out, history, test, cfg.objective);
+  if (opts.plots ?? true) {
+    await writeRunPlots(
+      out,
+      history,
+      test,
+      cfg.objective,
+      opts.withheld,
+      bestStep >= 0 ? bestStep : undefined,
+    );
+  }
   return { backbone, model, summary, history };
 }
 
 /**
- * Writes the plots of a run: training curves, a PCA view of the test embeddings coloured by
- * class, and predicted vs true connectivity of the first test batch.
+ * Writes the plots of a run: training curves, a PCA view and a UMAP map (the paper's Figure 5)
+ * of the test embeddings coloured by class, and predicted vs true connectivity of the first
+ * test batch.
  *
  * @param out Results directory.
  * @param history Evaluation records.
  * @param test Final test evaluation.
  * @param objective Objective (for titles).
+ * @param withheld Classes withheld from the labels, highlighted in the UMAP map.
+ * @param bestStep The step whose weights were kept (early stopping), marked on the curves.
  * @returns Resolves when the files are written.
  */
 export async function writeRunPlots(
@@ -812,6 +827,8 @@ export async function writeRunPlots(
   history: readonly EvalRecord[],
   test: EvalDetail,
   objective: string,
+  withheld: readonly number[] = [],
+  bestStep?: number,
 ): Promise<void> {
   const curves: CurvePoint[] = [];
   for (const r of history) {
@@ -836,6 +853,9 @@ export async function writeRunPlots(
         title: `${objective}: training loss`,
         xTitle: "step",
         yTitle: "loss",
+        ...(bestStep === undefined
+          ? {}
+          : { markX: { x: bestStep, label: `best (step ${bestStep})` } }),
       }),
     );
   }
@@ -847,6 +867,9 @@ export async function writeRunPlots(
         title: `${objective}: validation batch clustering`,
         xTitle: "step",
         yTitle: "metric",
+        ...(bestStep === undefined
+          ? {}
+          : { markX: { x: bestStep, label: `best (step ${bestStep})` } }),
       }),
     );
   }
@@ -867,6 +890,15 @@ export async function writeRunPlots(
       },
     ),
   );
+  if (rows.length >= MIN_MAP_POINTS) {
+    const title = `UMAP of ${rows.length} test embeddings (${objective})` +
+      (withheld.length > 0 ? `; withheld classes ${withheld.join(", ")} as diamonds` : "");
+    await savePlot(
+      out,
+      "embedding_umap",
+      embeddingMapSpec(rows, test.labels.slice(0, rows.length), { title, withheld, seed: 0 }),
+    );
+  }
   await savePlot(
     out,
     "connectivity_predicted",

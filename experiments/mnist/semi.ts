@@ -158,6 +158,7 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
       ...common,
       outDir: `${out}/${method}`,
       label: method,
+      withheld,
       meta: { command: "exp:semi", method, flags: cfg, protocol },
     });
     const probe = await probeAndSave(
