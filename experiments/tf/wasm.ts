@@ -13,7 +13,7 @@
  * | kernel | tfjs-backend-wasm 4.22 | ours |
  * |---|---|---|
  * | `BatchMatMul`, `_FusedMatMul` | fast only without transpose flags (≈ 10× slower with them: 256 × 784 by 784 × 500 in 8 ms plain, 100 ms transposed) | openblas: native GEMM with the flags; xnnpack: explicit transpose, then the fast plain path |
- * | `Conv2D`, `FusedConv2D` | XNNPACK | openblas: im2col + GEMM (+ bias and relu in place); xnnpack: unchanged |
+ * | `Conv2D`, `FusedConv2D` | XNNPACK | openblas, from 32 filter taps × input channels on: im2col + GEMM (+ bias and relu in place); else XNNPACK's |
  * | `Conv2DBackpropFilter` | missing: no convolution could train | im2col, then ∂W = Pᵀ·dy |
  * | `Conv2DBackpropInput` | slow (178 ms for the paper LeNet's second layer at batch 64, ≈ 5× its forward) | dP = dy·Wᵀ, then col2im |
  * | `AvgPoolGrad` | ≈ 12 ms per 2 × 2 pooling layer of the paper LeNet at batch 64 | one scatter pass in JS |
@@ -26,7 +26,9 @@
  * activations, both engines); only the summation order differs.
  *
  * Every temporary (patch matrices, transposes) is allocated on the wasm heap and freed before
- * the kernel returns; the tests count the backend's data buffers around each kernel.
+ * the kernel returns, except the patch matrix a forward convolution builds under a gradient
+ * tape: it is kept (bounded, {@link PATCH_CACHE_BYTES}) for the filter gradient of the same
+ * input, which consumes it. The tests count the backend's data buffers around a training step.
  *
  * @module
  */
