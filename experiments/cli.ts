@@ -343,7 +343,7 @@ export function parseOrExit<F extends AnyFlags>(
 export const commonFlags = {
   backend: flag.choice(
     BACKEND_CHOICES,
-    "tfjs backend (auto: tensorflow, else webgpu, else wasm, else cpu; wasm is fastest for MLPs, webgpu for convolutions)",
+    "tfjs backend (auto: tensorflow, else webgpu on a hardware adapter for a convolutional network, else wasm, else cpu; on a CPU-only machine wasm is the fastest for every network)",
     "auto",
   ),
   seed: flag.int("Seed of data order, initialisation and perturbations", 0, 0, 2 ** 31 - 1),

@@ -26,7 +26,9 @@ Deno.test("experiment flags", async (t) => {
   await t.step("defaults, typed values, kebab-case names", () => {
     const c = config(mnistCommand, []);
     assert.equal(c.batchSize, 64);
-    assert.equal(c.backend, "wasm"); // the quick preset's measured choice for its MLP
+    assert.equal(c.backend, "wasm"); // the quick preset trains the paper LeNet on wasm
+    assert.equal(c.model, "paper-lenet");
+    assert.equal(config(mnistCommand, ["--preset", "quick-mlp"]).model, "mlp");
     assert.equal(c.resume, false);
     assert.equal(c.dataDir, undefined);
     const d = config(mnistCommand, [
@@ -100,7 +102,7 @@ Deno.test("experiment flags", async (t) => {
     }
     assert.match(
       text,
-      /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; paper: 30000\]/,
+      /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; quick-mlp: \d+; paper: 30000\]/,
     );
   });
 
