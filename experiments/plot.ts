@@ -157,6 +157,8 @@ export interface ScatterPoint {
   readonly row?: string;
   /** Facet column (e.g. method); all points need it when one does. */
   readonly column?: string;
+  /** Text drawn at the panel's top-left corner (e.g. "ARI 0.95"); give it to one point per panel. */
+  readonly caption?: string;
 }
 
 /**
@@ -229,13 +231,37 @@ export function scatterSpec(
     label: String(p.label),
     ...(hasRow ? { row: p.row } : {}),
     ...(hasColumn ? { column: p.column } : {}),
+    ...(p.caption === undefined ? {} : { caption: p.caption }),
   }));
   const head = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...(options.title === undefined ? {} : { title: options.title }),
     data: { values },
   };
-  if (!hasRow && !hasColumn) return { ...head, ...inner };
+  const captioned = points.some((p) => p.caption !== undefined);
+  const panel = captioned
+    ? {
+      width: inner.width,
+      height: inner.height,
+      layer: [
+        { mark: inner.mark, encoding: inner.encoding },
+        {
+          transform: [{ filter: "isValid(datum.caption)" }],
+          mark: {
+            type: "text" as const,
+            x: 4,
+            y: 4,
+            align: "left" as const,
+            baseline: "top" as const,
+            fontSize: 11,
+            fontWeight: "bold" as const,
+          },
+          encoding: { text: { field: "caption", type: "nominal" as const } },
+        },
+      ],
+    }
+    : inner;
+  if (!hasRow && !hasColumn) return { ...head, ...panel };
   const header = (order?: readonly string[]) => ({
     ...(order ? { sort: [...order] } : {}),
     header: { title: null, labelFontSize: 13 },
@@ -248,7 +274,7 @@ export function scatterSpec(
         ? { column: { field: "column", type: "nominal", ...header(options.columnOrder) } }
         : {}),
     },
-    spec: inner,
+    spec: panel,
     resolve: { scale: { x: "independent", y: "independent" } },
   } as PlotSpec;
 }

@@ -52,6 +52,9 @@ import {
   writeJsonAtomic,
 } from "../io.ts";
 import { TrainingProgress } from "../progress.ts";
+import { RunSetupError } from "../errors.ts";
+import { Interrupted, listenForStop } from "../interrupt.ts";
+import { diffSettings } from "../run_dir.ts";
 import { type CurvePoint, heatmapSpec, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
 import { pca } from "../pca.ts";
 import { mixSeed } from "../data/splits.ts";
@@ -445,10 +448,7 @@ function engineJson(cfg: EngineConfig): Record<string, unknown> {
   return Object.fromEntries(CONFIG_KEYS.map((key) => [key, cfg[key] ?? null]));
 }
 
-/** Errors in the run setup (a resume that does not match, a results dir in use). */
-export class RunSetupError extends Error {
-  override name = "RunSetupError";
-}
+export { RunSetupError };
 
 /** Adam with the paper's β = (0.9, 0.999). */
 function makeOptimizer(cfg: EngineConfig): tf.Optimizer {
@@ -615,10 +615,10 @@ export async function trainRun(
   }
   if (opts.resume && existing !== null) {
     const saved = await Deno.readTextFile(`${out}/config.json`).then(JSON.parse, () => null);
-    const a = JSON.stringify(saved?.engine ?? null), b = JSON.stringify(configJson.engine);
-    if (a !== b) {
+    const diff = diffSettings(saved?.engine ?? {}, configJson.engine);
+    if (diff.length > 0) {
       throw new RunSetupError(
-        `Cannot resume ${out}: its config.json engine settings ${a} differ from this run's ${b}`,
+        `Cannot resume ${out}: settings differ from the saved run (${diff.join(", ")})`,
       );
     }
   }
@@ -648,7 +648,6 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s <= step);
     console.error(`[resume] continuing ${out} from step ${step} (${existing})`);
   } else {
-    if (opts.resume) console.error(`[resume] no checkpoint in ${ckptDir}: starting from step 0`);
     for (const f of ["metrics.jsonl", "metrics.csv", "summary.json"]) {
       await Deno.remove(`${out}/${f}`).catch(() => {});
     }
@@ -678,6 +677,10 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s >= committedBest);
   };
 
+  // Ctrl-C / SIGTERM: finish the step, checkpoint it, then stop (interrupt.ts).
+  const stop = listenForStop((sig) =>
+    progress.log(`${sig}: finishing step ${step + 1} and writing a checkpoint…`)
+  );
   try {
     while (step < cfg.steps && !stopped) {
       const s0 = performance.now();
@@ -781,8 +784,13 @@ export async function trainRun(
         }
       }
       if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopped) await checkpoint();
+      else if (stop.signal !== null) await checkpoint();
+      if (stop.signal !== null && step < cfg.steps && !stopped) {
+        throw new Interrupted(step, stop.signal);
+      }
     }
   } finally {
+    stop.close();
     progress.stop();
   }
 

@@ -9,7 +9,16 @@
  *
  * @module
  */
-import { type ConfigOf, mnistCommand, type mnistFlags, parseOrExit } from "../cli.ts";
+import {
+  type ConfigOf,
+  mnistCommand,
+  type mnistFlags,
+  parseOrExit,
+  runMain,
+  UsageError,
+} from "../cli.ts";
+import { canTrain } from "../can_train.ts";
+import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../tf/backend.ts";
 import {
   batchAt,
@@ -111,7 +120,11 @@ export function defaultOut(cfg: Pick<MnistConfig, "dataset" | "preset" | "seed">
  */
 export async function main(argv: readonly string[]): Promise<RunResult> {
   const cfg = parseOrExit(mnistCommand, argv) as MnistConfig;
+  const out = cfg.out ?? defaultOut(cfg);
+  await openRunDir(out, { command: "exp:mnist", config: cfg, resume: cfg.resume });
   const backend = await selectBackend(cfg.backend);
+  const unfit = canTrain(backend.name, modelFor(cfg));
+  if (unfit !== null) throw new UsageError(unfit);
   const ds = await loadDataset(cfg.dataset, cfg.dataDir);
   const trainIdx = range(0, cfg.trainLimit > 0 ? Math.min(cfg.trainLimit, ds.train.n) : ds.train.n);
   const plan = batchPlan(trainIdx, cfg.batchSize, mixSeed(cfg.seed, 0x7a1));
@@ -126,7 +139,6 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     test,
     augment: cfg.dataset === "cifar10",
   };
-  const out = cfg.out ?? defaultOut(cfg);
   const result = await trainRun(engineConfig(cfg, "cluster"), setup, {
     outDir: out,
     resume: cfg.resume,
@@ -147,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     },
   });
   const s = result.summary;
+  await markFinished(out, s.stepsDone);
   console.log(
     `[exp:mnist] ${out}: test batch precision ${s.test.precision.toFixed(4)}, ARI ` +
       `${s.test.ari.toFixed(3)}, NMI ${s.test.nmi.toFixed(3)}, ACC ${s.test.acc.toFixed(3)} ` +
@@ -158,6 +171,4 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
   return result;
 }
 
-if (import.meta.main) {
-  await main(Deno.args);
-}
+if (import.meta.main) await runMain(() => main(Deno.args));
