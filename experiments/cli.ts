@@ -11,8 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { E, pipe, t } from "../lib/deps/fp.ts";
-import { BACKEND_CHOICES } from "./tf/backend.ts";
-import { MODEL_CHOICES } from "./tf/models.ts";
+import { BACKEND_CHOICES, MODEL_CHOICES } from "./choices.ts";
 import { canTrain } from "./can_train.ts";
 import { exitOnSignal, Interrupted } from "./interrupt.ts";
 import { AlreadyFinished, UsageError } from "./errors.ts";
@@ -167,6 +166,35 @@ export const flag = {
       placeholder: "<a,b,…>",
       boolean: false,
     } satisfies Flag<readonly number[]>;
+  },
+  /** A comma-separated list of fixed choices, e.g. `--models mlp,small-cnn`. */
+  choiceList<const C extends readonly string[]>(
+    choices: C,
+    description: string,
+    dflt: readonly C[number][],
+  ) {
+    const codec = new t.Type<readonly C[number][], unknown, unknown>(
+      "choice list",
+      (u): u is readonly C[number][] => Array.isArray(u),
+      (u, c) => {
+        if (Array.isArray(u)) return t.success(u);
+        const parts = typeof u === "string" ? u.split(",") : [];
+        const bad = parts.filter((p) => !choices.includes(p));
+        return parts.length > 0 && bad.length === 0 ? t.success(parts as C[number][]) : t.failure(
+          u,
+          c,
+          `expected a comma-separated list of ${choices.join(", ")}, got ${JSON.stringify(u)}`,
+        );
+      },
+      (a) => a,
+    );
+    return {
+      codec,
+      default: dflt,
+      description,
+      placeholder: "<a,b,…>",
+      boolean: false,
+    } satisfies Flag<readonly C[number][]>;
   },
   /** A switch (present ⇒ true). */
   bool(description: string) {
@@ -424,7 +452,7 @@ export const commonFlags = {
     "auto",
   ),
   seed: flag.int("Seed of data order, initialisation and perturbations", 0, 0, 2 ** 31 - 1),
-  out: flag.string("Results directory (results/<run>/)", undefined),
+  out: flag.string("Results directory", undefined),
   quiet: flag.bool("No progress bar: one log line every --log-every steps"),
   logEvery: flag.int("Steps between log lines in quiet / non-TTY mode", 100, 1),
 } as const;
@@ -517,4 +545,21 @@ export const semiCommand: Command<typeof semiFlags> = {
   outDefault: "results/<dataset>-<preset>-seed<seed>-semi-n<n-labelled>-kw<withheld> " +
     "(--grid: results/semi-grid)",
   checks: mnistChecks as Command<typeof semiFlags>["checks"],
+};
+
+/** Flags of `measure:step` (experiments/tf/measure_step.ts). */
+export const measureStepFlags = {
+  backend: commonFlags.backend,
+  models: flag.choiceList(MODEL_CHOICES, "Networks to time", ["paper-lenet", "small-cnn", "mlp"]),
+  steps: flag.int("Timed train steps per network", 5, 1),
+  warmup: flag.int("Untimed warm-up steps (shader compilation, allocation)", 2, 0),
+  batch: flag.int("Batch size", 64, 1),
+} as const;
+
+/** `measure:step`: batch train-step time of the embedding networks on one backend. */
+export const measureStepCommand: Command<typeof measureStepFlags> = {
+  name: "measure:step",
+  summary: "Time the forward + backward + Adam train step of the embedding networks on a " +
+    "backend (network only, a stand-in loss); one markdown row per network.",
+  flags: measureStepFlags,
 };

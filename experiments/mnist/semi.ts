@@ -16,7 +16,16 @@
  *
  * @module
  */
-import { type ConfigOf, parseOrExit, semiCommand, type semiFlags } from "../cli.ts";
+import {
+  type ConfigOf,
+  parseOrExit,
+  runMain,
+  semiCommand,
+  type semiFlags,
+  UsageError,
+} from "../cli.ts";
+import { canTrain } from "../can_train.ts";
+import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../tf/backend.ts";
 import type { GridReport } from "../semi/grid.ts";
 import {
@@ -40,7 +49,7 @@ import {
   trainRun,
   type TrainSetup,
 } from "./engine.ts";
-import { defaultOut, engineConfig, evaluationBatches, type MnistConfig } from "./main.ts";
+import { defaultOut, engineConfig, evaluationBatches, type MnistConfig, modelFor } from "./main.ts";
 
 type RawSemiConfig = ConfigOf<typeof semiFlags>;
 /** The parsed flags of `exp:semi` (every flag but `out` / `dataDir` has a default). */
@@ -211,10 +220,16 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
     // The whole grid (resumable cell by cell, Figure 4): the grid runner, loaded lazily.
     const grid = await import("../semi/grid.ts");
     const config = grid.gridConfigFromSemiConfig(cfg);
+    await grid.openGridDir(config);
     return grid.runGrid(grid.gridOptionsOf(config), grid.semiCellRunner(config));
   }
+  const out = (cfg.out ?? cellOut(cfg)).replace(/\/+$/, "");
+  await openRunDir(out, { command: "exp:semi", config: cfg, resume: cfg.resume });
   const backend = await selectBackend(cfg.backend);
-  const r = await runSemiCell(cfg, backend.name);
+  const unfit = canTrain(backend.name, modelFor(cfg as unknown as MnistConfig));
+  if (unfit !== null) throw new UsageError(unfit);
+  const r = await runSemiCell({ ...cfg, out }, backend.name);
+  await markFinished(out, r.ours.summary.stepsDone);
   for (const [name, m] of [["ours", r.ours], ["ce", r.ce]] as const) {
     console.log(
       `[exp:semi] n_l = ${r.nLabelled}, k_w = ${r.withheld}, ${name}: clustering error ` +
@@ -225,6 +240,10 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
 }
 
 if (import.meta.main) {
-  const result = await main(Deno.args);
-  if ("failed" in result && result.failed.length > 0) Deno.exit(1);
+  await runMain(async () => {
+    const result = await main(Deno.args);
+    if ("failed" in result && result.failed.length > 0) {
+      throw new Error(`${result.failed.length} grid cell(s) failed (listed above)`);
+    }
+  });
 }

@@ -149,7 +149,8 @@ import {
 import { type CurvePoint, lineChartSpec, savePlot } from "../plot.ts";
 import { TrainingProgress } from "../progress.ts";
 import { selectBackend } from "../tf/backend.ts";
-import { buildModel, mlp, MODEL_CHOICES } from "../tf/models.ts";
+import { buildModel, mlp } from "../tf/models.ts";
+import { MODEL_CHOICES } from "../choices.ts";
 
 /** Flags of `exp:otkmeans`. */
 export const otkmeansFlags = {

@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { tf } from "../deps/tf.ts";
-import { type BackendChoice, selectBackend } from "./backend.ts";
-import { buildModel, type ModelChoice } from "./models.ts";
+import { selectBackend } from "./backend.ts";
+import { buildModel } from "./models.ts";
+import { measureStepCommand, parseOrExit, runMain } from "../cli.ts";
+import { canTrain } from "../can_train.ts";
 
 /**
  * Times `steps` train steps after `warmup` untimed ones.
@@ -55,25 +56,24 @@ export async function timeTrainStep(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      backend: { type: "string", default: "auto" },
-      models: { type: "string", default: "paper-lenet,small-cnn,mlp" },
-      steps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "2" },
-      batch: { type: "string", default: "64" },
-    },
+  await runMain(async () => {
+    const values = parseOrExit(measureStepCommand, Deno.args);
+    const info = await selectBackend(values.backend!);
+    for (const name of values.models!) {
+      const inputShape = name === "resnet" ? [32, 32, 3] as const : [28, 28, 1] as const;
+      const why = canTrain(info.name, name);
+      if (why !== null) {
+        console.log(`| ${name} | — | ${info.name} | cannot train: ${why} |`);
+        continue;
+      }
+      const model = buildModel(name, { inputShape, seed: 0 });
+      const r = await timeTrainStep(model, values.batch!, values.steps!, values.warmup!);
+      console.log(
+        `| ${name} | ${r.params} | ${info.name} | ${r.median.toFixed(3)} s | ${
+          r.mean.toFixed(3)
+        } s | ${(1 / r.median).toFixed(2)} |`,
+      );
+      model.dispose();
+    }
   });
-  const info = await selectBackend(values.backend as BackendChoice);
-  for (const name of values.models.split(",")) {
-    const inputShape = name === "resnet" ? [32, 32, 3] as const : [28, 28, 1] as const;
-    const model = buildModel(name as ModelChoice, { inputShape, seed: 0 });
-    const r = await timeTrainStep(model, +values.batch, +values.steps, +values.warmup);
-    console.log(
-      `| ${name} | ${r.params} | ${info.name} | ${r.median.toFixed(3)} s | ${
-        r.mean.toFixed(3)
-      } s | ${(1 / r.median).toFixed(2)} |`,
-    );
-    model.dispose();
-  }
 }
