@@ -57,9 +57,9 @@ function numberCodec(
         return t.failure(
           u,
           c,
-          `expected ${integer ? "an integer" : "a number"} in ${
-            exclusiveMin ? "(" : "["
-          }${min}, ${max}], got ${JSON.stringify(u)}`,
+          `expected ${integer ? "an integer" : "a number"} in ${exclusiveMin ? "(" : "["}${min}, ${
+            max === Infinity ? "∞)" : `${max}]`
+          }, got ${JSON.stringify(u)}`,
         );
       }
       return t.success(v);

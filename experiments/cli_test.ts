@@ -64,7 +64,7 @@ Deno.test("experiment flags", async (t) => {
     assert.match(error(mnistCommand, ["--steps", "abc"]), /Invalid --steps "abc"/);
     assert.match(
       error(mnistCommand, ["--epsilon=-1"]),
-      /Invalid --epsilon "-1": expected a number in \[0,/,
+      /Invalid --epsilon "-1": expected a number in \(0, ∞\)/,
     );
     assert.match(
       error(mnistCommand, ["--backend", "tpu"]),
@@ -96,12 +96,48 @@ Deno.test("experiment flags", async (t) => {
       const line = text.split("\n").find((l) => l.startsWith(`  --${kebab(k)} `));
       assert.ok(line, `--${kebab(k)} listed`);
       assert.ok(line.includes(f.description));
-      if (!f.boolean && f.default !== undefined) assert.match(line, /\(default: /);
+      if (!f.boolean && f.default !== undefined) assert.match(line, /\((default|quick): /);
     }
+    assert.match(text, /--steps <int> +Training steps \(quick: 30000; paper: 30000\)/);
+  });
+
+  await t.step("--help shows the value each preset gives, and the --out default", () => {
+    const r = parseFlags(mnistCommand, ["--help"]);
+    assert.ok(E.isRight(r) && r.right._tag === "Help");
+    const text = r.right._tag === "Help" ? r.right.text : "";
+    const line = (flag: string) => text.split("\n").find((l) => l.startsWith(`  --${flag} `))!;
+    // The bare default small-cnn never applies (a preset always does): not shown.
+    assert.match(line("model"), /\(quick: mlp; paper: paper-lenet\)$/);
+    assert.doesNotMatch(line("model"), /default: small-cnn/);
+    assert.match(line("backend"), /\(quick: wasm; paper: auto\)$/);
+    assert.match(line("out"), /\(default: results\/<dataset>-<preset>-seed<seed>\)$/);
+    assert.match(line("batch-size"), /\(default: 64\)$/);
+  });
+
+  await t.step("`deno task X -- --help`: a leading -- is dropped", () => {
+    const r = parseFlags(mnistCommand, ["--", "--help"]);
+    assert.ok(E.isRight(r) && r.right._tag === "Help");
+    assert.equal(config(mnistCommand, ["--", "--steps", "7"]).steps, 7);
+  });
+
+  await t.step("everything checkable is checked before any work", () => {
     assert.match(
-      text,
-      /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; paper: 30000\]/,
+      error(mnistCommand, ["--k", "100"]),
+      /--k 100 exceeds --batch-size 64: a batch of 64 images cannot be split into 100 clusters/,
     );
+    assert.match(error(mnistCommand, ["--epsilon", "0"]), /Invalid --epsilon "0": .*\(0, ∞\)/);
+    assert.match(
+      error(mnistCommand, ["--train-limit", "10"]),
+      /--train-limit 10 is smaller than --batch-size 64/,
+    );
+    // The quick preset's backend is wasm, which has no convolution gradients.
+    assert.match(
+      error(mnistCommand, ["--model", "small-cnn"]),
+      /--model small-cnn cannot be trained on the wasm backend.*--backend webgpu/,
+    );
+    const cpu = config(mnistCommand, ["--model", "small-cnn", "--backend", "cpu"]);
+    assert.equal(cpu.model, "small-cnn");
+    assert.match(error(semiCommand, ["--k", "65"]), /--k 65 exceeds --batch-size 64/);
   });
 
   await t.step("a custom command", () => {
