@@ -894,21 +894,34 @@ export async function writeRunPlots(
         width: 360,
         height: 360,
         legend: true,
+        legendTitle: "class",
         axes: true,
+        xTitle: "principal component 1",
+        yTitle: "principal component 2",
       },
     ),
   );
+  // Rows and columns sorted by true class, so the true M is block-diagonal and the predicted
+  // M*'s mistakes show as off-block cells.
+  const b = test.firstBatch.truth.n;
+  const order = Array.from({ length: b }, (_, i) => i)
+    .sort((i, j) => test.labels[i]! - test.labels[j]! || i - j);
+  const sorted = (m: { n: number; data: ArrayLike<number> }) =>
+    order.map((i) => order.map((j) => m.data[i * m.n + j]!));
+  const heat = (title: string) => ({
+    title,
+    binary: ["different clusters", "same cluster"] as const,
+    xTitle: "test image (sorted by true class)",
+    yTitle: "test image (sorted by true class)",
+  });
   await savePlot(
     out,
     "connectivity_predicted",
-    heatmapSpec(test.firstBatch.predicted, {
-      title: "predicted M* (first test batch)",
-      domain: [0, 1],
-    }),
+    heatmapSpec(sorted(test.firstBatch.predicted), heat("predicted M* (first test batch)")),
   );
   await savePlot(
     out,
     "connectivity_true",
-    heatmapSpec(test.firstBatch.truth, { title: "true M (first test batch)", domain: [0, 1] }),
+    heatmapSpec(sorted(test.firstBatch.truth), heat("true M (first test batch)")),
   );
 }

@@ -87,6 +87,11 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       }
       const heat = await Deno.readTextFile(`${out}/connectivity_true.svg`);
       assert.equal(heat.match(/aria-roledescription="rect mark"/g)?.length, 32 * 32);
+      // Sorted by true class, binary legend, named axes.
+      assert.ok(heat.includes(">same cluster<") && heat.includes(">different clusters<"));
+      assert.ok(heat.includes(">test image (sorted by true class)<"));
+      const pcaSvg = await Deno.readTextFile(`${out}/embedding_pca.svg`);
+      assert.ok(pcaSvg.includes(">principal component 1<"));
     });
     await t.step("a second run into the same directory without --resume is refused", async () => {
       await assert.rejects(() => main(tiny(out, 6)), /already holds a run .*pass --resume/);
