@@ -133,7 +133,15 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
   const { holdout, train } = balancedHoldout(ds.train.labels, 100, cfg.seed, ds.numClasses);
   const pool = cfg.trainLimit > 0 ? train.filter((i) => i < cfg.trainLimit) : train;
   const withheld = withheldClasses(cfg.dataset, cfg.withheld, ds.numClasses);
-  const split = semiSupervisedSplit(ds.train.labels, pool, cfg.nLabelled, withheld, cfg.seed);
+  let split: ReturnType<typeof semiSupervisedSplit>;
+  try {
+    split = semiSupervisedSplit(ds.train.labels, pool, cfg.nLabelled, withheld, cfg.seed);
+  } catch (e) {
+    throw new RangeError(
+      `Invalid --n-labelled ${cfg.nLabelled} with --withheld ${cfg.withheld} on ${pool.length} ` +
+        `training images: ${(e as Error).message}`,
+    );
+  }
   const { validation, test } = evaluationBatches(ds, cfg);
   const half = Math.floor(cfg.batchSize / 2);
   const protocol = {
