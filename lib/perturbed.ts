@@ -368,13 +368,9 @@ export function makePerturbed(
         `((s) => ${solver.name || "solver"}(s, 3))`,
     );
   }
-  if (solver.length < 2 && k !== undefined) {
-    throw new TypeError(
-      `makePerturbed got { k: ${k} } but a solver that takes only sigma (k already bound?): ` +
-        `drop k from the options, or pass a solver (sigma, k) => Forest`,
-    );
-  }
-  const solve: Solver = k === undefined
+  // A solver of sigma alone has k bound already: a k in the options (say, shared loss options)
+  // is not its business.
+  const solve: Solver = k === undefined || solver.length < 2
     ? (solver as Solver)
     : (s: Matrix) => (solver as (sigma: Matrix, k: number) => Forest)(s, k);
   return (sigma: Matrix, seed: number): PerturbedEstimate => {

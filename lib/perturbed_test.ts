@@ -56,9 +56,10 @@ Deno.test("makePerturbed accepts the solver and k separately, or says how", () =
     () => makePerturbed(maxSpanningForest as never, opts),
     /takes \(sigma, k\) but no k: pass \{ k \} in the options/,
   );
-  assert.throws(
-    () => makePerturbed((s) => maxSpanningForest(s, 2), { ...opts, k: 2 } as never),
-    /drop k from the options/,
+  // A solver with k bound ignores a k in shared options.
+  assert.deepEqual(
+    makePerturbed((s) => maxSpanningForest(s, 2), { ...opts, k: 5 })(sigma, 3),
+    bound,
   );
   assert.throws(() => makePerturbed(maxSpanningForest, { ...opts, k: 0 }), /Invalid k = 0/);
 });
