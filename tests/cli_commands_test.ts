@@ -313,3 +313,45 @@ Deno.test("deno task cluster: a CSV with k, a threshold, partial labels, or k fr
     await Deno.remove(`${ROOT}/${dir}`, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test({
+  name: "exp:mnist on a terminal: Ctrl-C restores the cursor and line wrap",
+  ignore: !(await Deno.stat("/usr/bin/script").then(() => true, () => false)),
+  fn: async () => {
+    // util-linux `script` gives the command a pseudo-terminal, so the progress bar is drawn
+    // (it hides the cursor); after Ctrl-C the cursor must be shown again.
+    const out = scratch();
+    try {
+      const all = tinyMnist(out, 60), at = all.indexOf("--log-every");
+      const args = all.filter((a, j) => a !== "--quiet" && j !== at && j !== at + 1);
+      const cmd = [Deno.execPath(), "task", "-q", "exp:mnist", "--", ...args].join(" ");
+      const child = new Deno.Command("script", {
+        args: ["-qfec", cmd, "/dev/null"],
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1", TERM: "xterm" },
+      }).spawn();
+      const deadline = Date.now() + 60_000;
+      while ((await Deno.readTextFile(`${ROOT}/${out}/metrics.jsonl`).catch(() => "")) === "") {
+        assert.ok(Date.now() < deadline, "no evaluation within 60 s");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      for (const pid of await childPids(child.pid)) Deno.kill(pid, "SIGINT");
+      const [status, stdout] = await Promise.all([
+        child.status,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]);
+      assert.equal(status.code, 130, stdout);
+      assert.match(stdout, /interrupted at step \d+; continue with --resume/);
+      const hidden = stdout.lastIndexOf("\x1b[?25l");
+      assert.ok(hidden >= 0, "the bar hid the cursor (a terminal was used)");
+      assert.ok(stdout.indexOf("\x1b[?25h", hidden) > hidden, "cursor shown again");
+      const noWrap = stdout.lastIndexOf("\x1b[?7l");
+      if (noWrap >= 0) assert.ok(stdout.indexOf("\x1b[?7h", noWrap) > noWrap, "wrap restored");
+    } finally {
+      await Deno.remove(`${ROOT}/${out}`, { recursive: true }).catch(() => {});
+    }
+  },
+});

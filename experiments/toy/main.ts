@@ -158,7 +158,8 @@ export function ariMarkdown(run: ToyRun): string {
 }
 
 /**
- * Writes `grid.svg`, `ari.csv`, `ari.json` and `ari.md` to `run.options.out`, atomically.
+ * Writes `grid.svg` (each panel with its ARI), `ari.csv`, `ari.json`, `ari.md` and `summary.json`
+ * to `run.options.out`, atomically.
  *
  * @param run A finished run.
  * @returns The paths written.
@@ -170,7 +171,7 @@ export function ariMarkdown(run: ToyRun): string {
  * import assert from "node:assert/strict";
  * const out = await Deno.makeTempDir();
  * const paths = await writeToyResults(runToy({ seed: 0, n: 30, out }));
- * assert.equal(paths.length, 4);
+ * assert.equal(paths.length, 5);
  * await Deno.remove(out, { recursive: true });
  * ```
  */
