@@ -399,7 +399,7 @@ export function restoreTerminal(): void {
 export function describeError(e: unknown): { code: number; line: string } {
   const oneLine = (m: string) => m.replace(/\s*\n\s*/g, "; ").trim();
   if (e instanceof Interrupted) {
-    return { code: 130, line: `interrupted at step ${e.step}; continue with --resume` };
+    return { code: 130, line: `interrupted at step ${e.step}; ${e.hint}` };
   }
   if (e instanceof AlreadyFinished) return { code: 0, line: oneLine(e.message) };
   if (e instanceof UsageError) return { code: 2, line: `error: ${oneLine(e.message)}` };

@@ -16,9 +16,14 @@ export class Interrupted extends Error {
   /**
    * @param step The last finished (and checkpointed) step.
    * @param signal The signal that asked for the stop.
+   * @param hint How to continue (default: "continue with --resume").
    */
-  constructor(readonly step: number, readonly signal: string) {
-    super(`interrupted at step ${step} by ${signal}; continue with --resume`);
+  constructor(
+    readonly step: number,
+    readonly signal: string,
+    readonly hint = "continue with --resume",
+  ) {
+    super(`interrupted at step ${step} by ${signal}; ${hint}`);
   }
 }
 

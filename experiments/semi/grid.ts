@@ -651,7 +651,15 @@ export async function main(
     return { ran: [], skipped: [], failed: [], aggregate };
   }
   await openGridDir(config);
-  return runGrid(options, runCell ?? semiCellRunner(config));
+  try {
+    return await runGrid(options, runCell ?? semiCellRunner(config));
+  } catch (e) {
+    // The grid has no --resume: the same command continues it (cell by cell, from checkpoints).
+    if (e instanceof Interrupted) {
+      throw new Interrupted(e.step, e.signal, "run the same command again to continue the grid");
+    }
+    throw e;
+  }
 }
 
 /**
@@ -668,7 +676,12 @@ export async function openGridDir(config: SemiGridConfig): Promise<void> {
   const { nl: _nl, kw: _kw, seeds: _s, aggregateOnly: _a, ...settings } = config;
   const out = config.out!;
   const holdsGrid = (await readRunRecord(out).catch(() => null))?.command === "exp:semi:grid";
-  await openRunDir(out, { command: "exp:semi:grid", config: settings, resume: holdsGrid });
+  await openRunDir(out, {
+    command: "exp:semi:grid",
+    config: settings,
+    resume: holdsGrid,
+    resumable: false, // it has no --resume: the same command continues it
+  });
 }
 
 if (import.meta.main) {
