@@ -234,6 +234,40 @@ Deno.test("exp:mnist: Ctrl-C finishes the step, checkpoints it, exits 130; --res
   }
 });
 
+Deno.test("exp:otkmeans: SIGTERM checkpoints the finished step and exits 130", async () => {
+  const out = scratch();
+  try {
+    const args = ["--preset", "smoke", "--steps", "400", "--quiet", "--out", out];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "exp:otkmeans", "--", ...args],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // The smoke preset evaluates every 3 steps and checkpoints every 3: wait for the first.
+    const deadline = Date.now() + 60_000;
+    while ((await latestCheckpoint(`${ROOT}/${out}/checkpoints`)) === null) {
+      assert.ok(Date.now() < deadline, "no checkpoint within 60 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const pid of [child.pid, ...(await childPids(child.pid))]) Deno.kill(pid, "SIGTERM");
+    const [status, stdout, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(status.code, 130, stdout + stderr);
+    const m = /interrupted at step (\d+); continue with --resume/.exec(stderr);
+    assert.ok(m, stderr);
+    const ckpt = await latestCheckpoint(`${ROOT}/${out}/checkpoints`);
+    assert.ok(ckpt?.endsWith(`step-${m[1]!.padStart(10, "0")}`), `checkpoint ${ckpt}`);
+    assert.ok(Number(m[1]) < 400);
+  } finally {
+    await Deno.remove(`${ROOT}/${out}`, { recursive: true }).catch(() => {});
+  }
+});
+
 /** Descendants of a process (Linux /proc). */
 async function childPids(pid: number): Promise<number[]> {
   const out: number[] = [];

@@ -804,6 +804,12 @@ export async function trainRun(
   await loadCheckpoint(best, model, optimizer);
   optimizer.dispose();
   const test = await evaluate(setup.test);
+  // Resumed with no step left (exp:semi's first method, finished before an interruption of the
+  // second): keep the timings of the process that trained it instead of writing NaN.
+  const earlier = timedSteps === 0
+    ? await Deno.readTextFile(`${out}/summary.json`)
+      .then((t) => JSON.parse(t) as RunSummary, () => undefined)
+    : undefined;
   const summary: RunSummary = {
     objective: cfg.objective,
     backend: opts.backend,
@@ -812,7 +818,7 @@ export async function trainRun(
     bestStep,
     bestValError: bestError,
     test: { ...test.metrics, batches: setup.test.length },
-    timing: {
+    timing: earlier?.timing ?? {
       stepSeconds: timedSteps > 0 ? stepTime / timedSteps : NaN,
       clusterLossSeconds: cfg.objective === "cluster" && timedSteps > 0
         ? lossTime / timedSteps

@@ -93,6 +93,14 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       const pcaSvg = await Deno.readTextFile(`${out}/embedding_pca.svg`);
       assert.ok(pcaSvg.includes(">principal component 1<"));
     });
+    await t.step("a resume with no step left keeps the timings (no NaN / null)", async () => {
+      // What exp:semi meets when its first method finished before an interruption.
+      const rec = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ ...rec, finished: null }));
+      const again = await main(tiny(out, 6, ["--resume"]));
+      assert.deepEqual(again.summary.timing, summary.timing);
+      assert.ok(Number.isFinite(again.summary.timing.stepSeconds));
+    });
     await t.step("a second run into the same directory without --resume is refused", async () => {
       await assert.rejects(() => main(tiny(out, 6)), /already holds a run .*pass --resume/);
     });
