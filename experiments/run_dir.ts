@@ -146,9 +146,12 @@ export async function openRunDir(
     readonly config: Readonly<Record<string, unknown>>;
     readonly resume: boolean;
     readonly resumable?: boolean;
+    /** The command continues on its own (no --resume flag): say "continue" in messages. */
+    readonly continues?: boolean;
   },
 ): Promise<OpenedRun> {
   const settings = settingsOf(opts.config);
+  const cannot = opts.continues ? "Cannot continue" : "Cannot --resume";
   const resumable = opts.resumable ?? true;
   let info: Deno.FileInfo | null = null;
   try {
@@ -178,14 +181,15 @@ export async function openRunDir(
     if (record !== null) {
       if (record.command !== opts.command) {
         throw new RunSetupError(
-          `Cannot --resume ${out}: it holds a run of ${record.command}, not ${opts.command}`,
+          `${cannot} ${out}: it holds a run of ${record.command}, not ${opts.command}`,
         );
       }
       const diff = diffSettings(record.settings, settings);
       if (diff.length > 0) {
         throw new RunSetupError(
-          `Cannot --resume ${out}: settings differ from the saved run (${diff.join(", ")}); ` +
-            `resume with the saved settings, or start a new run with another --out`,
+          `${cannot} ${out}: settings differ from the saved run (${diff.join(", ")}); ` +
+            `${opts.continues ? "continue" : "resume"} with the saved settings, or start a new ` +
+            `run with another --out`,
         );
       }
       if (record.finished !== null) throw new AlreadyFinished(out, record.finished.step);

@@ -681,6 +681,7 @@ export async function openGridDir(config: SemiGridConfig): Promise<void> {
     config: settings,
     resume: holdsGrid,
     resumable: false, // it has no --resume: the same command continues it
+    continues: true,
   });
 }
 
