@@ -389,3 +389,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test("deno.json: tasks ask for what they use (no -A, no network)", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  for (const [name, cmd] of Object.entries(tasks)) {
+    if (!/^(?:\S+=\S+ )*deno (run|bench) /.test(cmd)) continue; // test, ok: developer tasks
+    assert.doesNotMatch(cmd, /\s(-A|--allow-all)\b/, `${name} runs with all permissions`);
+    assert.doesNotMatch(cmd, /--allow-net/, `${name} asks for the network`);
+    assert.match(
+      cmd,
+      /--no-prompt/,
+      `${name}: a missing permission must be an error, not a prompt`,
+    );
+  }
+});
