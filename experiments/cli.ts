@@ -255,7 +255,8 @@ export function helpText<F extends AnyFlags>(cmd: Command<F>): string {
           `${n}: ${show(k in p ? (p as Record<string, unknown>)[k] : f.default ?? "none")}`
         ).join("; ")
       })`;
-    } else dflt = f.default === undefined ? " (optional)" : ` (default: ${show(f.default)})`;
+    } else if (f.default !== undefined) dflt = ` (default: ${show(f.default)})`;
+    else dflt = /\((default: |required)/.test(f.description) ? "" : " (optional)";
     return { head, text: `${f.description}${dflt}` };
   });
   rows.push({ head: "  --debug", text: "Print stack traces of errors" });

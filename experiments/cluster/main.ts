@@ -28,7 +28,10 @@ export const MAX_POINTS = 20_000;
 
 /** Flags of `cluster`. */
 export const clusterFlags = {
-  input: flag.string("CSV file of points, one row per point (a header row is detected)", undefined),
+  input: flag.string(
+    "CSV file of points (required), one row per point; a header row is detected",
+    undefined,
+  ),
   k: flag.int("Number of clusters (default: chosen from the largest gap)", undefined, 1),
   threshold: flag.positive(
     "Distance threshold: points closer than this end in one cluster (instead of --k)",
