@@ -167,7 +167,7 @@ export const flag = {
       boolean: false,
     } satisfies Flag<readonly number[]>;
   },
-  /** A comma-separated list of fixed choices, e.g. `--models mlp,small-cnn`. */
+  /** A comma-separated list of fixed choices, e.g. `--models mlp,paper-lenet`. */
   choiceList<const C extends readonly string[]>(
     choices: C,
     description: string,
@@ -192,7 +192,7 @@ export const flag = {
       codec,
       default: dflt,
       description,
-      placeholder: "<a,b,…>",
+      placeholder: `<${choices.join("|")},…>`,
       boolean: false,
     } satisfies Flag<readonly C[number][]>;
   },
