@@ -4,8 +4,15 @@
  * Each flag is an io-ts codec from the raw string (or boolean) to a typed value, with a
  * default and a description; a command is a named record of flags (one io-ts codec per
  * experiment) with optional presets (`--preset quick|paper`) that change defaults. Explicit
- * flags beat the preset, which beats the defaults. `--help` lists every flag with its default
- * and description; unknown flags, missing values and invalid values are clear errors.
+ * flags beat the preset, which beats the defaults. `--help` (also after `--`, the npm habit)
+ * lists every flag with the value that applies under each preset; unknown flags, missing and
+ * invalid values, and the command's cross-flag `checks` (run before any data is loaded) are
+ * usage errors.
+ *
+ * Every task's entry point is `runMain(() => main(Deno.args))`: an error prints as one line
+ * `error: <message>` (the stack only with `--debug`) and sets the exit status — 2 for usage,
+ * 1 for anything else, 130 for a run stopped by Ctrl-C/SIGTERM after its checkpoint, 0 for
+ * `--resume` of a finished run — and the terminal is restored.
  *
  * @module
  */
