@@ -1,6 +1,11 @@
 /**
  * spanclust — differentiable clustering with perturbed spanning forests.
  *
+ * The public surface: solvers, losses, metrics and the few helpers a user needs. Internals
+ * (validators, work buffers, random-number kernels, worker plumbing) stay importable from
+ * their own files under `lib/` for tests and experts; `tests/public_api_test.ts` lists this
+ * surface.
+ *
  * @example Cluster four points on a line into two groups
  * ```ts
  * import { matrix, maxSpanningForest } from "./mod.ts";
@@ -12,21 +17,111 @@
  *
  * @module
  */
-export * from "./lib/errors.ts";
-export * from "./lib/matrix.ts";
-export * from "./lib/spanning_forest.ts";
-export * from "./lib/constraints.ts";
-export * from "./lib/metrics.ts";
-export * from "./lib/similarity.ts";
-export * from "./lib/codecs.ts";
-export * from "./lib/rect_matrix.ts";
-export * from "./lib/sinkhorn.ts";
-export * from "./lib/kmeans.ts";
-export * from "./lib/ot_kmeans.ts";
-export * from "./lib/random.ts";
-export * from "./lib/noise.ts";
-export * from "./lib/perturbed.ts";
-export * from "./lib/fy_loss.ts";
-export * from "./lib/score_function.ts";
-export * from "./lib/pipeline.ts";
-export * from "./lib/forest_pool.ts";
+export { ConvergenceError, InfeasibleConstraintsError } from "./lib/errors.ts";
+export { fromData, type Matrix, matrix, toRows, zeros } from "./lib/matrix.ts";
+export {
+  type Forest,
+  forestAt,
+  forestHierarchy,
+  type Hierarchy,
+  labelsAt,
+  maxSpanningForest,
+  type Solver,
+  unsafeForestHierarchy,
+  unsafeMaxSpanningForest,
+} from "./lib/spanning_forest.ts";
+export {
+  chooseK,
+  cutAtThreshold,
+  kAtThreshold,
+  type KChoice,
+  linkageMatrix,
+} from "./lib/hierarchy.ts";
+export {
+  CANNOT_LINK,
+  constrainedSpanningForest,
+  type Constraints,
+  constraintsFromLabels,
+  constraintsFromMatrix,
+  exactConstrainedSpanningForest,
+  MUST_LINK,
+  satisfies,
+  UNKNOWN,
+  unsafeConstrainedSpanningForest,
+} from "./lib/constraints.ts";
+export {
+  adjustedRandIndex,
+  clusteringAccuracy,
+  connectivityAccuracy,
+  connectivityFromLabels,
+  normalizedMutualInfo,
+} from "./lib/metrics.ts";
+export {
+  cosineSimilarity,
+  gaussianSimilarity,
+  negSquaredDistances,
+  negSquaredDistancesVjp,
+  standardise,
+  standardiseVjp,
+} from "./lib/similarity.ts";
+export {
+  type Codec,
+  ConstraintsCodec,
+  type DecodeContextEntry,
+  type DecodeError,
+  type Decoder,
+  type DecodeResult,
+  LabelsCodec,
+  MatrixCodec,
+} from "./lib/codecs.ts";
+export {
+  type PointsLike,
+  rectFromData,
+  type RectMatrix,
+  rectMatrix,
+  rectToRows,
+} from "./lib/rect_matrix.ts";
+export {
+  sinkhorn,
+  sinkhornCostGradient,
+  type SinkhornOptions,
+  type SinkhornResult,
+  squaredEuclideanCost,
+  type SquaredEuclideanGradients,
+  squaredEuclideanGradients,
+} from "./lib/sinkhorn.ts";
+export { kMeans, type KMeansOptions, type KMeansResult } from "./lib/kmeans.ts";
+export {
+  type InnerSinkhornOptions,
+  otKMeans,
+  otKMeansLoss,
+  type OtKMeansLossOptions,
+  type OtKMeansLossResult,
+  type OtKMeansOptions,
+  type OtKMeansResult,
+} from "./lib/ot_kmeans.ts";
+export { NOISE_NAMES, type NoiseName, symmetricNoise } from "./lib/noise.ts";
+export { makePerturbed, type PerturbedEstimate, type PerturbedOptions } from "./lib/perturbed.ts";
+export {
+  fyLoss,
+  type FyLossOptions,
+  fyTarget,
+  type LossAndGradient,
+  partialFyLoss,
+} from "./lib/fy_loss.ts";
+export {
+  type PerturbedCotangent,
+  perturbedJvp,
+  type PerturbedTangent,
+  perturbedVjp,
+  scoreFunctionGradient,
+  type ScoreFunctionOptions,
+} from "./lib/score_function.ts";
+export {
+  type Decoded,
+  decodePipelineConfig,
+  partialLossPipeline,
+  type PipelineConfig,
+  type PipelineResult,
+} from "./lib/pipeline.ts";
+export { ForestWorkerPool, type PoolEstimateOptions } from "./lib/forest_pool.ts";

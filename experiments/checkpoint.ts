@@ -171,7 +171,9 @@ export async function saveCheckpoint(
     extra: { ...state.extra },
   };
 
-  const tmp = await Deno.makeTempDir({ dir, prefix: ".tmp-" });
+  // Not Deno.makeTempDir (mode 0700): created with 0777, the directory gets the umask.
+  const tmp = `${dir}/.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp, { mode: 0o777 });
   const final = `${dir}/${stepDirName(state.step)}`;
   try {
     await writeBytesAtomic(`${tmp}/weights.bin`, blob);

@@ -4,15 +4,25 @@
  * Each flag is an io-ts codec from the raw string (or boolean) to a typed value, with a
  * default and a description; a command is a named record of flags (one io-ts codec per
  * experiment) with optional presets (`--preset quick|paper`) that change defaults. Explicit
- * flags beat the preset, which beats the defaults. `--help` lists every flag with its default
- * and description; unknown flags, missing values and invalid values are clear errors.
+ * flags beat the preset, which beats the defaults. `--help` (also after `--`, the npm habit)
+ * lists every flag with the value that applies under each preset; unknown flags, missing and
+ * invalid values, and the command's cross-flag `checks` (run before any data is loaded) are
+ * usage errors.
+ *
+ * Every task's entry point is `runMain(() => main(Deno.args))`: an error prints as one line
+ * `error: <message>` (the stack only with `--debug`) and sets the exit status — 2 for usage,
+ * 1 for anything else, 130 for a run stopped by Ctrl-C/SIGTERM after its checkpoint, 0 for
+ * `--resume` of a finished run — and the terminal is restored.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { E, pipe, t } from "../lib/deps/fp.ts";
-import { BACKEND_CHOICES } from "./tf/backend.ts";
-import { MODEL_CHOICES } from "./tf/models.ts";
+import { BACKEND_CHOICES, MODEL_CHOICES } from "./choices.ts";
+import { exitOnSignal, Interrupted } from "./interrupt.ts";
+import { AlreadyFinished, UsageError } from "./errors.ts";
+
+export { AlreadyFinished, Interrupted, UsageError };
 
 /** One flag: its codec (from the raw argv value), default, and help text. */
 export interface Flag<A> {
@@ -35,6 +45,7 @@ function numberCodec(
   integer: boolean,
   min: number,
   max: number,
+  exclusiveMin = false,
 ): t.Type<number, unknown, unknown> {
   return new t.Type<number, unknown, unknown>(
     name,
@@ -45,13 +56,16 @@ function numberCodec(
         : typeof u === "string" && u.trim() !== ""
         ? Number(u)
         : NaN;
-      if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+      if (
+        !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max ||
+        (exclusiveMin && v === min)
+      ) {
         return t.failure(
           u,
           c,
-          `expected ${integer ? "an integer" : "a number"} in [${min}, ${max}], got ${
-            JSON.stringify(u)
-          }`,
+          `expected ${integer ? "an integer" : "a number"} in ${exclusiveMin ? "(" : "["}${min}, ${
+            max === Infinity ? "∞)" : `${max}]`
+          }, got ${JSON.stringify(u)}`,
         );
       }
       return t.success(v);
@@ -76,6 +90,16 @@ export const flag = {
   number(description: string, dflt: number | undefined, min = -Infinity, max = Infinity) {
     return {
       codec: numberCodec("number", false, min, max),
+      default: dflt,
+      description,
+      placeholder: "<x>",
+      boolean: false,
+    } satisfies Flag<number>;
+  },
+  /** A finite number > 0 (a scale, a rate). */
+  positive(description: string, dflt: number | undefined) {
+    return {
+      codec: numberCodec("number", false, 0, Infinity, true),
       default: dflt,
       description,
       placeholder: "<x>",
@@ -192,6 +216,9 @@ export const flag = {
   },
 };
 
+/** A cross-flag check: a message naming the flags and values, or null (bivariant in C). */
+export type FlagCheck<C> = { check(config: C): string | null }["check"];
+
 /** A command: name, summary, flags, and presets that override defaults. */
 export interface Command<F extends AnyFlags> {
   readonly name: string;
@@ -199,6 +226,13 @@ export interface Command<F extends AnyFlags> {
   readonly flags: F;
   /** Preset name → default overrides; selected by `--preset` (a `choice` flag of F). */
   readonly presets?: Readonly<Record<string, Partial<ConfigOf<F>>>>;
+  /** How the default of `--out` is formed, for `--help` (e.g. `results/<dataset>-<preset>`). */
+  readonly outDefault?: string;
+  /**
+   * Cross-flag checks run after decoding (e.g. `--k` at most `--batch-size`): each returns a
+   * message naming the flags and values, or null. A message is a usage error (exit 2).
+   */
+  readonly checks?: readonly FlagCheck<ConfigOf<F>>[];
 }
 
 /** `learningRate` → `learning-rate`. */
@@ -213,21 +247,25 @@ export function kebab(name: string): string {
  * @returns Multi-line text.
  */
 export function helpText<F extends AnyFlags>(cmd: Command<F>): string {
+  const show = (v: unknown) => Array.isArray(v) ? v.join(",") : String(v);
+  const presets = Object.entries(cmd.presets ?? {});
   const rows = Object.entries(cmd.flags).map(([k, f]) => {
     const head = `  --${kebab(k)}${f.placeholder ? ` ${f.placeholder}` : ""}`;
-    const dflt = f.boolean
-      ? ""
-      : f.default === undefined
-      ? " (optional)"
-      : ` (default: ${Array.isArray(f.default) ? f.default.join(",") : String(f.default)})`;
-    const presets = Object.entries(cmd.presets ?? {})
-      .filter(([, p]) => k in p)
-      .map(([n, p]) => `${n}: ${String((p as Record<string, unknown>)[k])}`);
-    return {
-      head,
-      text: `${f.description}${dflt}${presets.length ? ` [${presets.join("; ")}]` : ""}`,
-    };
+    let dflt: string;
+    if (k === "out" && cmd.outDefault !== undefined) dflt = ` (default: ${cmd.outDefault})`;
+    else if (f.boolean) dflt = "";
+    else if (k !== "preset" && presets.length > 0 && presets.some(([, p]) => k in p)) {
+      // A preset always applies, so show the value each preset gives (not the bare default).
+      dflt = ` (${
+        presets.map(([n, p]) =>
+          `${n}: ${show(k in p ? (p as Record<string, unknown>)[k] : f.default ?? "none")}`
+        ).join("; ")
+      })`;
+    } else if (f.default !== undefined) dflt = ` (default: ${show(f.default)})`;
+    else dflt = /\((default: |required)/.test(f.description) ? "" : " (optional)";
+    return { head, text: `${f.description}${dflt}` };
   });
+  rows.push({ head: "  --debug", text: "Print stack traces of errors" });
   rows.push({ head: "  --help", text: "Print this help and exit" });
   const width = Math.max(...rows.map((r) => r.head.length)) + 2;
   return [
@@ -256,7 +294,12 @@ export function parseFlags<F extends AnyFlags>(
   cmd: Command<F>,
   argv: readonly string[],
 ): E.Either<string, Parsed<F>> {
-  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    help: { type: "boolean" },
+    debug: { type: "boolean" },
+  };
+  // `deno task X -- --help` (the npm habit) passes the separator through: drop it.
+  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
   const byKebab = new Map<string, string>();
   for (const [k, f] of Object.entries(cmd.flags)) {
     options[kebab(k)] = { type: f.boolean ? "boolean" : "string" };
@@ -264,7 +307,7 @@ export function parseFlags<F extends AnyFlags>(
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false })
+    values = parseArgs({ args, options, strict: true, allowPositionals: false })
       .values as Record<string, string | boolean | undefined>;
   } catch (e) {
     const msg = (e as Error).message;
@@ -309,31 +352,100 @@ export function parseFlags<F extends AnyFlags>(
     if (E.isLeft(r)) errors.push(r.left);
     else config[k] = r.right;
   }
-  if (errors.length > 0) return E.left(errors.join("\n"));
+  if (errors.length > 0) return E.left(errors.join("; "));
+  for (const check of cmd.checks ?? []) {
+    const why = check(config as ConfigOf<F>);
+    if (why !== null) errors.push(why);
+  }
+  if (errors.length > 0) return E.left(errors.join("; "));
   return E.right({ _tag: "Config", config: config as ConfigOf<F> });
 }
 
 /**
- * For scripts: parses `argv`; prints help and exits 0, or prints the error and exits 2.
+ * Parses `argv` for a command's `main`: prints help and exits 0, or returns the config.
  *
  * @param cmd Command.
  * @param argv Arguments.
  * @returns The validated config.
+ * @throws {UsageError} Naming every bad flag and what it expects (printed by {@link runMain}
+ *   as one `error:` line, exit status 2).
  */
 export function parseOrExit<F extends AnyFlags>(
   cmd: Command<F>,
   argv: readonly string[],
 ): ConfigOf<F> {
   const r = parseFlags(cmd, argv);
-  if (E.isLeft(r)) {
-    console.error(`error: ${r.left}`);
-    Deno.exit(2);
-  }
+  if (E.isLeft(r)) throw new UsageError(r.left);
   if (r.right._tag === "Help") {
     console.log(r.right.text);
     Deno.exit(0);
   }
   return r.right.config;
+}
+
+/** Shows the cursor and turns line wrap back on (a progress bar may have hidden them). */
+export function restoreTerminal(): void {
+  const seq = new TextEncoder().encode("\x1b[?25h\x1b[?7h");
+  for (const s of [Deno.stdout, Deno.stderr]) {
+    try {
+      if (s.isTerminal()) s.writeSync(seq);
+    } catch {
+      // not a terminal we can write to: nothing to restore
+    }
+  }
+}
+
+/**
+ * How a command ends on an error: the status and the one line to print. Usage errors exit
+ * 2, an interrupted run 130, a run already finished 0 (it says so), anything else 1. A
+ * missing Deno permission names the flag to add.
+ *
+ * @param e What was thrown.
+ * @returns Exit status and message (no stack).
+ */
+export function describeError(e: unknown): { code: number; line: string } {
+  const oneLine = (m: string) => m.replace(/\s*\n\s*/g, "; ").trim();
+  if (e instanceof Interrupted) {
+    return { code: 130, line: `interrupted at step ${e.step}; ${e.hint}` };
+  }
+  if (e instanceof AlreadyFinished) return { code: 0, line: oneLine(e.message) };
+  if (e instanceof UsageError) return { code: 2, line: `error: ${oneLine(e.message)}` };
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof Deno.errors.NotCapable || /run again with the --allow-\w+ flag/.test(msg)) {
+    return {
+      code: 1,
+      line: `error: ${oneLine(msg)} (the task in deno.json lacks this permission: add the flag ` +
+        `there, or run the file with deno run and that flag)`,
+    };
+  }
+  return { code: 1, line: `error: ${oneLine(msg)}` };
+}
+
+/**
+ * The top level of every task: runs `body`, prints an error as one `error: <message>` line
+ * (the stack trace only with `--debug`), restores the terminal and exits with
+ * {@link describeError}'s status (0 on success).
+ *
+ * @param body The command (typically `() => main(Deno.args)`).
+ * @param argv Arguments (for `--debug`).
+ * @returns Never: it exits the process.
+ */
+export async function runMain(
+  body: () => Promise<unknown>,
+  argv: readonly string[] = Deno.args,
+): Promise<never> {
+  let code = 0;
+  exitOnSignal();
+  try {
+    await body();
+  } catch (e) {
+    restoreTerminal();
+    const d = describeError(e);
+    code = d.code;
+    console.error(d.line);
+    if (argv.includes("--debug") && e instanceof Error && e.stack) console.error(e.stack);
+  }
+  Deno.exit(code);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -347,7 +459,7 @@ export const commonFlags = {
     "auto",
   ),
   seed: flag.int("Seed of data order, initialisation and perturbations", 0, 0, 2 ** 31 - 1),
-  out: flag.string("Results directory (results/<run>/)", undefined),
+  out: flag.string("Results directory", undefined),
   quiet: flag.bool("No progress bar: one log line every --log-every steps"),
   logEvery: flag.int("Steps between log lines in quiet / non-TTY mode", 100, 1),
 } as const;
@@ -364,9 +476,9 @@ export const mnistFlags = {
   steps: flag.int("Training steps", 1500, 1),
   batchSize: flag.int("Batch size", 64, 2),
   k: flag.int("Number of clusters", 10, 1),
-  epsilon: flag.number("Perturbation scale ε", 0.1, 0),
+  epsilon: flag.positive("Perturbation scale ε > 0", 0.1),
   samples: flag.int("Monte-Carlo samples of the perturbed solver", 100, 1),
-  learningRate: flag.number("Adam learning rate", 3e-4, 0),
+  learningRate: flag.positive("Adam learning rate", 3e-4),
   lrSchedule: flag.choice(
     ["constant", "cosine"] as const,
     "Learning-rate schedule: constant, or cosine decay to 0 over --steps",
@@ -381,11 +493,27 @@ export const mnistFlags = {
   resume: flag.bool("Continue from the last checkpoint in --out"),
 } as const;
 
+/** Cross-flag checks of exp:mnist and exp:semi, run before any data is loaded. */
+export const mnistChecks: readonly FlagCheck<ConfigOf<typeof mnistFlags>>[] = [
+  (c) =>
+    c.k! > c.batchSize!
+      ? `--k ${c.k} exceeds --batch-size ${c.batchSize}: a batch of ${c.batchSize} images ` +
+        `cannot be split into ${c.k} clusters`
+      : null,
+  (c) =>
+    c.trainLimit! > 0 && c.trainLimit! < c.batchSize!
+      ? `--train-limit ${c.trainLimit} is smaller than --batch-size ${c.batchSize}: not one ` +
+        `full batch`
+      : null,
+];
+
 /** `exp:mnist` with its presets. */
 export const mnistCommand: Command<typeof mnistFlags> = {
   name: "exp:mnist",
   summary: "Learn an embedding through perturbed spanning-forest clustering (supervised).",
   flags: mnistFlags,
+  outDefault: "results/<dataset>-<preset>-seed<seed>",
+  checks: mnistChecks,
   presets: {
     // The paper's LeNet on the wasm backend with our OpenBLAS kernels (README, "Backends"), Adam
     // lr 1e-3 with cosine decay over 10 000 steps, 20 validation batches per evaluation.
@@ -430,4 +558,7 @@ export const semiCommand: Command<typeof semiFlags> = {
   summary: "Semi-supervised learning through clustering with withheld classes, vs a CE baseline.",
   flags: semiFlags,
   presets: mnistCommand.presets as Command<typeof semiFlags>["presets"],
+  outDefault: "results/<dataset>-<preset>-seed<seed>-semi-n<n-labelled>-kw<withheld> " +
+    "(--grid: results/semi-grid)",
+  checks: mnistChecks as Command<typeof semiFlags>["checks"],
 };

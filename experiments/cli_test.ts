@@ -66,7 +66,7 @@ Deno.test("experiment flags", async (t) => {
     assert.match(error(mnistCommand, ["--steps", "abc"]), /Invalid --steps "abc"/);
     assert.match(
       error(mnistCommand, ["--epsilon=-1"]),
-      /Invalid --epsilon "-1": expected a number in \[0,/,
+      /Invalid --epsilon "-1": expected a number in \(0, ∞\)/,
     );
     assert.match(
       error(mnistCommand, ["--backend", "tpu"]),
@@ -98,12 +98,47 @@ Deno.test("experiment flags", async (t) => {
       const line = text.split("\n").find((l) => l.startsWith(`  --${kebab(k)} `));
       assert.ok(line, `--${kebab(k)} listed`);
       assert.ok(line.includes(f.description));
-      if (!f.boolean && f.default !== undefined) assert.match(line, /\(default: /);
+      if (!f.boolean && f.default !== undefined) assert.match(line, /\((default|quick): /);
     }
     assert.match(
       text,
-      /--steps <int> +Training steps \(default: \d+\) \[quick: \d+; quick-mlp: \d+; paper: 30000\]/,
+      /--steps <int> +Training steps \(quick: 10000; quick-mlp: 30000; paper: 30000\)/,
     );
+  });
+
+  await t.step("--help shows the value each preset gives, and the --out default", () => {
+    const r = parseFlags(mnistCommand, ["--help"]);
+    assert.ok(E.isRight(r) && r.right._tag === "Help");
+    const text = r.right._tag === "Help" ? r.right.text : "";
+    const line = (flag: string) => text.split("\n").find((l) => l.startsWith(`  --${flag} `))!;
+    // The bare default small-cnn never applies (a preset always does): not shown.
+    assert.match(line("model"), /\(quick: paper-lenet; quick-mlp: mlp; paper: paper-lenet\)$/);
+    assert.doesNotMatch(line("model"), /default: small-cnn/);
+    assert.match(line("backend"), /\(quick: wasm; quick-mlp: wasm; paper: auto\)$/);
+    assert.match(line("out"), /\(default: results\/<dataset>-<preset>-seed<seed>\)$/);
+    assert.match(line("batch-size"), /\(default: 64\)$/);
+  });
+
+  await t.step("`deno task X -- --help`: a leading -- is dropped", () => {
+    const r = parseFlags(mnistCommand, ["--", "--help"]);
+    assert.ok(E.isRight(r) && r.right._tag === "Help");
+    assert.equal(config(mnistCommand, ["--", "--steps", "7"]).steps, 7);
+  });
+
+  await t.step("everything checkable is checked before any work", () => {
+    assert.match(
+      error(mnistCommand, ["--k", "100"]),
+      /--k 100 exceeds --batch-size 64: a batch of 64 images cannot be split into 100 clusters/,
+    );
+    assert.match(error(mnistCommand, ["--epsilon", "0"]), /Invalid --epsilon "0": .*\(0, ∞\)/);
+    assert.match(
+      error(mnistCommand, ["--train-limit", "10"]),
+      /--train-limit 10 is smaller than --batch-size 64/,
+    );
+    // wasm trains convolutions now (experiments/tf/wasm.ts): no such refusal any more.
+    const cnn = config(mnistCommand, ["--model", "small-cnn"]);
+    assert.deepEqual([cnn.model, cnn.backend], ["small-cnn", "wasm"]);
+    assert.match(error(semiCommand, ["--k", "65"]), /--k 65 exceeds --batch-size 64/);
   });
 
   await t.step("a custom command", () => {

@@ -33,9 +33,11 @@ function basename(path: string): string {
 export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
-  const tmp = await Deno.makeTempFile({ dir, prefix: `.${basename(path)}.`, suffix: ".tmp" });
+  // Not Deno.makeTempFile: it creates mode 0600, and the rename would keep that. A file
+  // created with mode 0666 gets the user's umask, like any other tool's output.
+  const tmp = `${dir}/.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    const file = await Deno.open(tmp, { write: true, truncate: true });
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o666 });
     try {
       let written = 0;
       while (written < bytes.length) written += await file.write(bytes.subarray(written));

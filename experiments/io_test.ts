@@ -53,3 +53,35 @@ Deno.test("atomic result files", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("result files and checkpoint directories honour the umask (not 0600)", async () => {
+  // A child with umask 027 writes a file atomically and saves a checkpoint: the modes must be
+  // 0666 & ~027 = 0640 and 0777 & ~027 = 0750 (Deno.makeTempFile / makeTempDir gave 0600/0700).
+  const dir = await Deno.makeTempDir();
+  try {
+    const io = new URL("./io.ts", import.meta.url).href;
+    const ck = new URL("./checkpoint.ts", import.meta.url).href;
+    const tfUrl = new URL("./deps/tf.ts", import.meta.url).href;
+    const code = `
+      const { writeJsonAtomic } = await import(${JSON.stringify(io)});
+      const { saveCheckpoint } = await import(${JSON.stringify(ck)});
+      const { tf } = await import(${JSON.stringify(tfUrl)});
+      await tf.setBackend("cpu");
+      await writeJsonAtomic(${JSON.stringify(`${dir}/a.json`)}, { a: 1 });
+      const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+      await saveCheckpoint(${JSON.stringify(`${dir}/ck`)}, m, tf.train.adam(0.1), {
+        step: 1, rngState: null, extra: {},
+      });`;
+    const { code: status, stderr } = await new Deno.Command("sh", {
+      args: ["-c", `umask 027 && exec "$0" eval "$1"`, Deno.execPath(), code],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(status, 0, new TextDecoder().decode(stderr));
+    assert.equal((await Deno.stat(`${dir}/a.json`)).mode! & 0o777, 0o640);
+    assert.equal((await Deno.stat(`${dir}/ck/step-0000000001`)).mode! & 0o777, 0o750);
+    assert.equal((await Deno.stat(`${dir}/ck/step-0000000001/weights.bin`)).mode! & 0o777, 0o640);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -129,7 +129,8 @@ export function lineChartSpec(
   });
   const line = {
     data: { values: points.map((p) => ({ x: p.x, y: p.y, series: p.series })) },
-    mark: { type: "line" as const, point: false },
+    // A series of one point draws no line: mark the points then (else the chart looks empty).
+    mark: { type: "line" as const, point: singlePointSeries(points) },
     encoding: {
       x: { field: "x", type: "quantitative" as const, title: options.xTitle ?? "x" },
       y: {
@@ -138,7 +139,7 @@ export function lineChartSpec(
         title: options.yTitle ?? "y",
         scale: options.logY ? { type: "log" as const } : { zero: false },
       },
-      color: { field: "series", type: "nominal" as const, title: null },
+      color: { field: "series", type: "nominal" as const, title: null, legend: { labelLimit: 0 } },
     },
   };
   const head = {
@@ -171,6 +172,12 @@ export function lineChartSpec(
   } as PlotSpec;
 }
 
+function singlePointSeries(points: readonly CurvePoint[]): boolean {
+  const count = new Map<string, number>();
+  for (const p of points) count.set(p.series, (count.get(p.series) ?? 0) + 1);
+  return [...count.values()].some((c) => c < 2);
+}
+
 /** One point of a {@link scatterSpec}. */
 export interface ScatterPoint {
   /** Horizontal coordinate. */
@@ -183,6 +190,8 @@ export interface ScatterPoint {
   readonly row?: string;
   /** Facet column (e.g. method); all points need it when one does. */
   readonly column?: string;
+  /** Text drawn at the panel's top-left corner (e.g. "ARI 0.95"); give it to one point per panel. */
+  readonly caption?: string;
 }
 
 /**
@@ -215,6 +224,9 @@ export function scatterSpec(
     readonly axes?: boolean;
     readonly legend?: boolean;
     readonly pointSize?: number;
+    readonly xTitle?: string;
+    readonly yTitle?: string;
+    readonly legendTitle?: string;
   } = {},
 ): PlotSpec {
   points.forEach((p, i) => {
@@ -233,19 +245,29 @@ export function scatterSpec(
   };
   const hasRow = facetField("row");
   const hasColumn = facetField("column");
-  const axis = options.axes ? {} : null;
+  const axis = (title: string | undefined) => (options.axes ? { title: title ?? null } : null);
   const inner = {
     width: options.width ?? 160,
     height: options.height ?? 160,
     mark: { type: "point" as const, filled: true, size: options.pointSize ?? 12, opacity: 0.9 },
     encoding: {
-      x: { field: "x", type: "quantitative" as const, axis, scale: { zero: false } },
-      y: { field: "y", type: "quantitative" as const, axis, scale: { zero: false } },
+      x: {
+        field: "x",
+        type: "quantitative" as const,
+        axis: axis(options.xTitle),
+        scale: { zero: false },
+      },
+      y: {
+        field: "y",
+        type: "quantitative" as const,
+        axis: axis(options.yTitle),
+        scale: { zero: false },
+      },
       color: {
         field: "label",
         type: "nominal" as const,
         scale: { scheme: "category10" },
-        legend: options.legend ? { title: "cluster" } : null,
+        legend: options.legend ? { title: options.legendTitle ?? "cluster", labelLimit: 0 } : null,
       },
     },
   };
@@ -255,13 +277,37 @@ export function scatterSpec(
     label: String(p.label),
     ...(hasRow ? { row: p.row } : {}),
     ...(hasColumn ? { column: p.column } : {}),
+    ...(p.caption === undefined ? {} : { caption: p.caption }),
   }));
   const head = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...(options.title === undefined ? {} : { title: options.title }),
     data: { values },
   };
-  if (!hasRow && !hasColumn) return { ...head, ...inner };
+  const captioned = points.some((p) => p.caption !== undefined);
+  const panel = captioned
+    ? {
+      width: inner.width,
+      height: inner.height,
+      layer: [
+        { mark: inner.mark, encoding: inner.encoding },
+        {
+          transform: [{ filter: "isValid(datum.caption)" }],
+          mark: {
+            type: "text" as const,
+            x: 4,
+            y: 4,
+            align: "left" as const,
+            baseline: "top" as const,
+            fontSize: 11,
+            fontWeight: "bold" as const,
+          },
+          encoding: { text: { field: "caption", type: "nominal" as const } },
+        },
+      ],
+    }
+    : inner;
+  if (!hasRow && !hasColumn) return { ...head, ...panel };
   const header = (order?: readonly string[]) => ({
     ...(order ? { sort: [...order] } : {}),
     header: { title: null, labelFontSize: 13 },
@@ -274,9 +320,14 @@ export function scatterSpec(
         ? { column: { field: "column", type: "nominal", ...header(options.columnOrder) } }
         : {}),
     },
-    spec: inner,
+    spec: panel,
     resolve: { scale: { x: "independent", y: "independent" } },
   } as PlotSpec;
+}
+
+/** An axis of row/column indices: a title, no per-index labels or ticks (too many). */
+function ordinalAxis(title: string | undefined) {
+  return title === undefined ? null : { title, labels: false, ticks: false };
 }
 
 /**
@@ -303,6 +354,11 @@ export function heatmapSpec(
   options: PlotOptions & {
     readonly scheme?: string;
     readonly domain?: readonly [number, number];
+    /** A 0/1 matrix: a two-entry legend with these names for 0 and 1 instead of a gradient. */
+    readonly binary?: readonly [string, string];
+    /** Axis titles (no axes when absent). */
+    readonly xTitle?: string;
+    readonly yTitle?: string;
   } = {},
 ): PlotSpec {
   const table: (readonly number[])[] = "n" in rows && !Array.isArray(rows)
@@ -315,7 +371,7 @@ export function heatmapSpec(
     throw new RangeError("Invalid matrix: a heatmap needs at least one entry (got an empty one)");
   }
   const width = table[0].length;
-  const values: { i: number; j: number; v: number }[] = [];
+  const values: { i: number; j: number; v: number; c?: string }[] = [];
   table.forEach((row, i) => {
     if (row.length !== width) {
       throw new RangeError(
@@ -326,7 +382,12 @@ export function heatmapSpec(
       if (!Number.isFinite(v)) {
         throw new RangeError(`Invalid matrix entry (${i}, ${j}) = ${v}: entries must be finite`);
       }
-      values.push({ i, j, v });
+      if (options.binary && v !== 0 && v !== 1) {
+        throw new RangeError(
+          `Invalid matrix entry (${i}, ${j}) = ${v}: a binary heatmap needs 0/1`,
+        );
+      }
+      values.push({ i, j, v, ...(options.binary ? { c: options.binary[v] } : {}) });
     });
   });
   return {
@@ -337,18 +398,26 @@ export function heatmapSpec(
     data: { values },
     mark: { type: "rect" },
     encoding: {
-      x: { field: "j", type: "ordinal", axis: null },
-      y: { field: "i", type: "ordinal", axis: null },
-      color: {
-        field: "v",
-        type: "quantitative",
-        title: null,
-        scale: {
-          // The option is a free string (any vega scheme name); vega reports unknown names.
-          scheme: (options.scheme ?? "greys") as "greys",
-          ...(options.domain ? { domain: [...options.domain] } : {}),
+      x: { field: "j", type: "ordinal", axis: ordinalAxis(options.xTitle) },
+      y: { field: "i", type: "ordinal", axis: ordinalAxis(options.yTitle) },
+      color: options.binary
+        ? {
+          field: "c",
+          type: "nominal",
+          title: null,
+          scale: { domain: [...options.binary], range: ["#f0f0f0", "#252525"] },
+          legend: { labelLimit: 0 },
+        }
+        : {
+          field: "v",
+          type: "quantitative",
+          title: null,
+          scale: {
+            // The option is a free string (any vega scheme name); vega reports unknown names.
+            scheme: (options.scheme ?? "greys") as "greys",
+            ...(options.domain ? { domain: [...options.domain] } : {}),
+          },
         },
-      },
     },
   };
 }

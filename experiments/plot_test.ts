@@ -129,3 +129,38 @@ Deno.test("savePlot", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("figures: one-point curves are visible, binary heatmaps have a legend and axes", async () => {
+  // A run with one evaluation has one point per curve: it used to render an empty chart.
+  const one = await renderSvg(lineChartSpec([{ x: 3, y: 0.5, series: "val ARI" }]));
+  assert.equal(one.match(/aria-roledescription="point"/g)?.length, 1);
+  // Longer curves keep plain lines.
+  const two = await renderSvg(lineChartSpec([
+    { x: 0, y: 1, series: "a" },
+    { x: 1, y: 0.5, series: "a" },
+  ]));
+  assert.equal(two.match(/aria-roledescription="point"/g), null);
+
+  const m = [[1, 1, 0], [1, 1, 0], [0, 0, 1]];
+  const heat = await renderSvg(heatmapSpec(m, {
+    binary: ["different clusters", "same cluster"],
+    xTitle: "image (sorted by class)",
+    yTitle: "image (sorted by class)",
+  }));
+  assert.ok(heat.includes(">same cluster<") && heat.includes(">different clusters<"));
+  assert.equal(heat.match(/>image \(sorted by class\)</g)?.length, 2);
+  assert.throws(() => heatmapSpec([[0.5]], { binary: ["no", "yes"] }), /binary heatmap needs 0\/1/);
+
+  const scatter = await renderSvg(
+    scatterSpec([{ x: 0, y: 1, label: 3 }, { x: 1, y: 0, label: 4 }], {
+      axes: true,
+      legend: true,
+      legendTitle: "class",
+      xTitle: "principal component 1",
+      yTitle: "principal component 2",
+    }),
+  );
+  for (const t of ["principal component 1", "principal component 2", "class"]) {
+    assert.ok(scatter.includes(`>${t}<`), t);
+  }
+});

@@ -39,7 +39,9 @@
 import { assertFeasibleK, groupStructure } from "./constraint_groups.ts";
 import {
   assertConstraints,
+  constrainedSpanningForest,
   type Constraints,
+  constraintsFromLabels,
   exactConstrainedSpanningForest,
   unsafeConstrainedSpanningForest,
 } from "./constraints.ts";
@@ -139,6 +141,13 @@ export function forestAdjacencyEdges(
   const sets = new DisjointSets(n);
   const edges: [number, number][] = [];
   for (let i = 0; i < n; i++) {
+    if (t.data[i * n + i] === 1) {
+      throw new RangeError(
+        `Invalid ${name}[${i}][${i}] = 1: a forest adjacency has a zero diagonal — this looks ` +
+          `like a connectivity matrix M (e.g. connectivityFromLabels); the target is the ` +
+          `adjacency of a k-forest: build it from labels with fyTarget(sigma, labels)`,
+      );
+    }
     if (t.data[i * n + i] !== 0) {
       throw new RangeError(
         `Invalid ${name}[${i}][${i}] = ${
@@ -302,6 +311,54 @@ function constrainedEdges(
   }
   const solver = labelForestSolver(s, terminal, k);
   return (p, out) => solver.solve(p.data, out);
+}
+
+/**
+ * The Fenchel–Young target Y for labelled points: the adjacency of the maximum-weight forest
+ * of Σ whose trees are exactly the label classes (each class spanned by its maximum spanning
+ * tree, so ⟨Σ, Y⟩ is the best any forest with these clusters scores). Pass it with
+ * k = the number of classes to {@link fyLoss}.
+ *
+ * @param sigma Symmetric, finite similarity matrix.
+ * @param labels One integer class per point (length n; every point labelled).
+ * @returns Y (zero diagonal, entries 0/1) and k, its number of trees.
+ * @throws {TypeError | RangeError} If `sigma` is not a similarity matrix, or `labels` is not n
+ * integers.
+ *
+ * @example Train Σ towards the clusters {0, 1} and {2, 3}
+ * ```ts
+ * import { fyLoss, fyTarget, negSquaredDistances } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const sigma = negSquaredDistances([[0], [1], [2], [3]]);
+ * const { target, k } = fyTarget(sigma, [0, 0, 1, 1]);
+ * assert.equal(k, 2);
+ * const { loss } = fyLoss({ k, epsilon: 0.1, samples: 10, noise: "gaussian" })(sigma, target, 0);
+ * assert.ok(loss >= 0);
+ * ```
+ */
+export function fyTarget(
+  sigma: Matrix,
+  labels: readonly number[] | Int32Array,
+): { readonly target: Matrix; readonly k: number } {
+  assertSimilarity("sigma", sigma);
+  const list = Array.from(labels as ArrayLike<number>);
+  if (list.length !== sigma.n) {
+    throw new RangeError(
+      `Invalid labels: ${list.length} labels for sigma of n = ${sigma.n} points`,
+    );
+  }
+  list.forEach((l, i) => {
+    if (!Number.isInteger(l)) {
+      throw new TypeError(
+        `Invalid labels[${i}] = ${show(l)}: expected an integer (every point labelled; for ` +
+          `partial labels use partialFyLoss with constraintsFromLabels)`,
+      );
+    }
+  });
+  const k = new Set(list).size;
+  // Every point labelled: the constrained solver is exact (a max spanning tree per class).
+  const forest = constrainedSpanningForest(sigma, k, constraintsFromLabels(list));
+  return { target: forest.adjacency, k };
 }
 
 /**

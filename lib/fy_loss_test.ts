@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { fromData, matrix } from "./matrix.ts";
 import { constraintsFromLabels, satisfies } from "./constraints.ts";
-import { fyLoss, partialFyLoss } from "./fy_loss.ts";
+import { fyLoss, fyTarget, partialFyLoss } from "./fy_loss.ts";
+import { connectivityFromLabels } from "./metrics.ts";
+import { negSquaredDistances } from "./similarity.ts";
 import { maxSpanningForest } from "./spanning_forest.ts";
 import { symmetricNoise } from "./noise.ts";
 
@@ -68,4 +70,40 @@ Deno.test("partialFyLoss", async (t) => {
     assert.ok(loss(sigma, constraints, 999).loss < 0.1 * first);
     assert.ok(satisfies(constraints, maxSpanningForest(sigma, k).labels));
   });
+});
+
+Deno.test("fyTarget: the best forest with the label classes as trees (brute force)", () => {
+  // 6 points, classes {0,1,2} and {3,4,5}: the best Y spans each class by its maximum
+  // spanning tree. Oracle: every spanning tree of a 3-point class is a pair of its 3 edges.
+  const pts = [[0, 0], [1, 0.3], [2.2, 0], [10, 1], [10.5, 2], [12, 1.2]];
+  const sigma = negSquaredDistances(pts);
+  const labels = [0, 0, 0, 1, 1, 1];
+  const { target, k } = fyTarget(sigma, labels);
+  assert.equal(k, 2);
+  const s = (i: number, j: number) => sigma.data[i * 6 + j]!;
+  let best = 0;
+  for (const cls of [[0, 1, 2], [3, 4, 5]]) {
+    const [a, b, c] = cls as [number, number, number];
+    best += Math.max(s(a, b) + s(b, c), s(a, b) + s(a, c), s(a, c) + s(b, c));
+  }
+  let value = 0, edges = 0;
+  for (let i = 0; i < 6; i++) {
+    for (let j = i + 1; j < 6; j++) {
+      if (target.data[i * 6 + j] === 1) {
+        assert.equal(labels[i], labels[j], `edge (${i}, ${j}) crosses classes`);
+        value += s(i, j);
+        edges++;
+      }
+    }
+  }
+  assert.equal(edges, 4);
+  assert.ok(Math.abs(value - best) < 1e-12);
+  // fyLoss takes it; the connectivity matrix users first try gets a pointer to fyTarget.
+  const loss = fyLoss({ k, epsilon: 0.1, samples: 10, noise: "gaussian" });
+  assert.ok(loss(sigma, target, 0).loss >= 0);
+  assert.throws(
+    () => loss(sigma, connectivityFromLabels(labels), 0),
+    /looks like a connectivity matrix.*fyTarget\(sigma, labels\)/,
+  );
+  assert.throws(() => fyTarget(sigma, [0, 0, 1]), /3 labels for sigma of n = 6/);
 });

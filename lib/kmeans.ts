@@ -11,8 +11,8 @@ import { streamFor, uniformOpen01 } from "./random.ts";
 
 /** Options of {@link kMeans}. */
 export interface KMeansOptions {
-  /** 32-bit integer seed of the k-means++ initialisation. */
-  readonly seed: number;
+  /** 32-bit integer seed of the k-means++ initialisation; default 0 (deterministic). */
+  readonly seed?: number;
   /** Maximum number of Lloyd iterations; default 100. */
   readonly maxIters?: number;
 }
@@ -128,7 +128,11 @@ export function kMeansPlusPlus(points: PointsLike, k: number, seed: number): Rec
  * assert.equal(r.inertia, 1);
  * ```
  */
-export function kMeans(points: PointsLike, k: number, options: KMeansOptions): KMeansResult {
+export function kMeans(
+  points: PointsLike,
+  k: number,
+  options: KMeansOptions = {},
+): KMeansResult {
   const x = toRectMatrix(points);
   const n = x.rows, d = x.cols;
   assertIntegerInRange("k", k, 1, n, `for n = ${n} points`);
@@ -137,7 +141,7 @@ export function kMeans(points: PointsLike, k: number, options: KMeansOptions): K
   }
   const maxIters = options.maxIters ?? 100;
   assertIntegerInRange("maxIters", maxIters, 1, Number.MAX_SAFE_INTEGER);
-  const c = kMeansPlusPlus(x, k, options.seed).data;
+  const c = kMeansPlusPlus(x, k, options.seed ?? 0).data;
   const labels = new Int32Array(n).fill(-1);
   const sums = new Float64Array(k * d);
   const counts = new Int32Array(k);

@@ -82,3 +82,10 @@ Deno.test("kMeans", async (t) => {
     });
   });
 });
+
+Deno.test("kMeans: options are optional; the default seed is 0 (deterministic)", () => {
+  const pts = [[0, 0], [0, 1], [10, 10], [10, 11], [20, 0], [21, 0]];
+  const a = kMeans(pts, 3);
+  assert.deepEqual(a, kMeans(pts, 3, { seed: 0 }));
+  assert.equal(new Set(a.labels).size, 3);
+});

@@ -140,6 +140,14 @@ export function frobenius(a: Matrix, b: Matrix): number {
  * @throws {RangeError} If it is empty, mis-sized, non-finite or asymmetric.
  */
 export function assertSimilarity(name: string, m: unknown): asserts m is Matrix {
+  if (Array.isArray(m)) {
+    // The usual first try: passing the points (or a nested array) where Σ is expected.
+    throw new TypeError(
+      `Expected ${name} to be a similarity Matrix {n, data}, got an array of ${m.length} rows: ` +
+        `build Σ from points with negSquaredDistances(points) (or gaussianSimilarity, ` +
+        `cosineSimilarity), or from a square array of similarities with matrix(rows)`,
+    );
+  }
   if (typeof m !== "object" || m === null) {
     throw new TypeError(`Expected ${name} to be a Matrix {n, data}, got ${show(m)}`);
   }

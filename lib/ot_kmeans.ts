@@ -42,10 +42,11 @@ export interface OtKMeansOptions {
   /**
    * Entropic regularisation ε > 0, in the units of squared distances. Small (say 1e-3 to
    * 1e-2 times the mean squared distance) gives nearly hard assignments; large gives soft ones.
+   * Default: 0.01 × the mean squared distance between the points (1 if they all coincide).
    */
-  readonly epsilon: number;
-  /** 32-bit integer seed of the k-means++ initialisation. */
-  readonly seed: number;
+  readonly epsilon?: number;
+  /** 32-bit integer seed of the k-means++ initialisation; default 0 (deterministic). */
+  readonly seed?: number;
   /** Cluster proportions r (length k, entries > 0, sum 1); default uniform 1/k. */
   readonly sizes?: Float64Array | readonly number[];
   /** Maximum number of (assignment, centroid) rounds; default 100. */
@@ -56,6 +57,23 @@ export interface OtKMeansOptions {
   readonly initialCentroids?: PointsLike;
   /** Options of the inner Sinkhorn solves. */
   readonly sinkhorn?: InnerSinkhornOptions;
+}
+
+/**
+ * 0.01 × the mean squared distance over all ordered pairs of points (2 × the total
+ * variance), or 1 when every point coincides.
+ */
+function defaultEpsilon(x: RectMatrix): number {
+  const n = x.rows, d = x.cols;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x.data[i * d + j]!;
+    mean /= n;
+    for (let i = 0; i < n; i++) total += (x.data[i * d + j]! - mean) ** 2;
+  }
+  const meanSq = (2 * total) / n;
+  return meanSq > 0 && Number.isFinite(meanSq) ? 0.01 * meanSq : 1;
 }
 
 /** What {@link otKMeans} returns. */
@@ -269,14 +287,19 @@ function logAssignment(cost: RectMatrix, r: Float64Array, s: SinkhornResult): Re
  * assert.deepEqual(sizes, [2, 2]);
  * ```
  */
-export function otKMeans(points: PointsLike, k: number, options: OtKMeansOptions): OtKMeansResult {
+export function otKMeans(
+  points: PointsLike,
+  k: number,
+  options: OtKMeansOptions = {},
+): OtKMeansResult {
   const x = toRectMatrix(points);
   const n = x.rows, d = x.cols;
   assertIntegerInRange("k", k, 1, n, `for n = ${n} points`);
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Expected options to be an object, got ${show(options)}`);
   }
-  assertPositiveFinite("epsilon", options.epsilon);
+  const epsilon = options.epsilon ?? defaultEpsilon(x);
+  assertPositiveFinite("epsilon", epsilon);
   const r = checkSizes(options.sizes, k);
   const maxIters = options.maxIters ?? 100;
   assertIntegerInRange("maxIters", maxIters, 1, Number.MAX_SAFE_INTEGER);
@@ -292,11 +315,11 @@ export function otKMeans(points: PointsLike, k: number, options: OtKMeansOptions
     }
     centroids = c0.data.slice();
   } else {
-    centroids = kMeansPlusPlus(x, k, options.seed).data;
+    centroids = kMeansPlusPlus(x, k, options.seed ?? 0).data;
   }
   const a = new Float64Array(n).fill(1 / n);
   const inner = {
-    epsilon: options.epsilon,
+    epsilon,
     maxIters: options.sinkhorn?.maxIters ?? 10_000,
     tol: options.sinkhorn?.tol ?? 1e-7,
     epsilonScaling: options.sinkhorn?.epsilonScaling,

@@ -161,3 +161,20 @@ Deno.test("otKMeansLoss is the Sinkhorn objective with chain-rule gradients", ()
     assert.ok(Math.abs(s) < 1e-12);
   }
 });
+
+Deno.test("otKMeans: options are optional (seed 0, ε = 0.01 × mean squared distance)", () => {
+  const pts = [[0, 0], [0, 1], [1, 0], [10, 10], [10, 11], [11, 10]];
+  // Mean squared distance over all ordered pairs = 2 × total variance (computed by hand here).
+  const n = pts.length;
+  let meanSq = 0;
+  for (const p of pts) for (const q of pts) meanSq += (p[0]! - q[0]!) ** 2 + (p[1]! - q[1]!) ** 2;
+  meanSq /= n * n;
+  const r = otKMeans(pts, 2);
+  assert.deepEqual(r, otKMeans(pts, 2, { seed: 0, epsilon: 0.01 * meanSq }));
+  assert.deepEqual(
+    [...r.labels].map((l) => l === r.labels[0]),
+    [true, true, true, false, false, false],
+  );
+  // Coincident points: ε falls back to 1 instead of 0.
+  assert.equal(otKMeans([[1, 1], [1, 1], [1, 1]], 1).labels.length, 3);
+});

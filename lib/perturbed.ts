@@ -298,8 +298,9 @@ export function symmetricMean(
  * Prop. 2.2), in the full-matrix convention of `Forest.value` — so `adjacency` is the gradient
  * of `value` (checked by finite differences with common random numbers in props/).
  *
- * @param solver Any solver; it receives Σ + εZ_b (a reused buffer — it must not keep it).
- * @param opts ε, number of samples, noise, antithetic.
+ * @param solver Any solver; it receives Σ + εZ_b (a reused buffer — it must not keep it). A
+ * solver of (sigma, k) such as `maxSpanningForest` itself is accepted with `k` in the options.
+ * @param opts ε, number of samples, noise, antithetic; `k` for a solver of (sigma, k).
  * @returns The estimator. Same `(sigma, seed)` ⇒ bit-identical result.
  * @throws {TypeError | RangeError} On invalid options (message names the option); the returned
  * function throws on an invalid `sigma` or `seed` and passes on the solver's errors.
@@ -318,16 +319,60 @@ export function symmetricMean(
  * assert.equal(connectivity.data[0 * 4 + 1], 1);
  * assert.equal(connectivity.data[0 * 4 + 2], 0);
  * assert.equal(adjacency.data[2 * 4 + 3], 1);
+ * // The same with the solver and k given separately:
+ * const same = makePerturbed(maxSpanningForest, { k: 2, epsilon: 0.1, samples: 50, noise: "gaussian" });
+ * assert.deepEqual(same(sigma, 0).connectivity, connectivity);
  * ```
  */
 export function makePerturbed(
   solver: Solver,
   opts: PerturbedOptions,
+): (sigma: Matrix, seed: number) => PerturbedEstimate;
+/**
+ * {@link makePerturbed} for a solver of (sigma, k), such as `maxSpanningForest` itself, with k
+ * given in the options.
+ *
+ * @param solver A solver of (sigma, k).
+ * @param opts ε, number of samples, noise, antithetic, and k.
+ * @returns The estimator.
+ * @throws {TypeError | RangeError} On invalid options or k.
+ *
+ * @example
+ * ```ts
+ * import { makePerturbed, matrix, maxSpanningForest } from "../mod.ts";
+ * const p = makePerturbed(maxSpanningForest, { k: 1, epsilon: 1, samples: 2, noise: "gaussian" });
+ * if (p(matrix([[0, 1], [1, 0]]), 0).connectivity.data[1] !== 1) throw new Error();
+ * ```
+ */
+export function makePerturbed(
+  solver: (sigma: Matrix, k: number) => Forest,
+  opts: PerturbedOptions & { readonly k: number },
+): (sigma: Matrix, seed: number) => PerturbedEstimate;
+export function makePerturbed(
+  solver: Solver | ((sigma: Matrix, k: number) => Forest),
+  opts: PerturbedOptions & { readonly k?: number },
 ): (sigma: Matrix, seed: number) => PerturbedEstimate {
   if (typeof solver !== "function") {
     throw new TypeError(`Expected solver to be a function (sigma) => Forest, got ${show(solver)}`);
   }
   const o = checkPerturbedOptions(opts);
+  const k = (opts as { k?: unknown }).k;
+  if (k !== undefined && (typeof k !== "number" || !Number.isInteger(k) || k < 1)) {
+    throw new RangeError(`Invalid k = ${show(k)}: k must be a positive integer`);
+  }
+  if (solver.length >= 2 && k === undefined) {
+    // The usual first try: makePerturbed(maxSpanningForest, { epsilon, … }) with no k.
+    throw new TypeError(
+      `makePerturbed got a solver that takes (sigma, k) but no k: pass { k } in the options ` +
+        `(makePerturbed(${solver.name || "solver"}, { k: 3, … })) or bind it yourself ` +
+        `((s) => ${solver.name || "solver"}(s, 3))`,
+    );
+  }
+  // A solver of sigma alone has k bound already: a k in the options (say, shared loss options)
+  // is not its business.
+  const solve: Solver = k === undefined || solver.length < 2
+    ? (solver as Solver)
+    : (s: Matrix) => (solver as (sigma: Matrix, k: number) => Forest)(s, k);
   return (sigma: Matrix, seed: number): PerturbedEstimate => {
     assertSimilarity("sigma", sigma);
     assertSeed(seed);
@@ -335,7 +380,7 @@ export function makePerturbed(
     const adjacency = new Float64Array(n * n), connectivity = new Float64Array(n * n);
     let value = 0;
     forEachPerturbation(sigma, o, seed, ({ sigma: perturbed }) => {
-      const forest = solver(perturbed);
+      const forest = solve(perturbed);
       accumulateEdges(adjacency, n, forest, 1);
       accumulateSameCluster(connectivity, n, forest.labels);
       value += forest.value;

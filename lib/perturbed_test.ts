@@ -43,3 +43,23 @@ Deno.test("makePerturbed", async (t) => {
     assert.notEqual(values[1], first);
   });
 });
+
+Deno.test("makePerturbed accepts the solver and k separately, or says how", () => {
+  const x = [0, 1, 10, 11, 20];
+  const sigma = matrix(x.map((a) => x.map((b) => -Math.abs(a - b))));
+  const opts = { epsilon: 0.5, samples: 20, noise: "gaussian" } as const;
+  const bound = makePerturbed((s) => maxSpanningForest(s, 2), opts)(sigma, 3);
+  const separate = makePerturbed(maxSpanningForest, { ...opts, k: 2 })(sigma, 3);
+  assert.deepEqual(separate, bound);
+  // What users first try: the solver with no k (it said "Expected k to be a number").
+  assert.throws(
+    () => makePerturbed(maxSpanningForest as never, opts),
+    /takes \(sigma, k\) but no k: pass \{ k \} in the options/,
+  );
+  // A solver with k bound ignores a k in shared options.
+  assert.deepEqual(
+    makePerturbed((s) => maxSpanningForest(s, 2), { ...opts, k: 5 })(sigma, 3),
+    bound,
+  );
+  assert.throws(() => makePerturbed(maxSpanningForest, { ...opts, k: 0 }), /Invalid k = 0/);
+});

@@ -68,3 +68,13 @@ Deno.test("forestHierarchy and forestFromEdges", async (t) => {
     assert.throws(() => forestFromEdges(sigma, [[1, 1]]), /self-loop/);
   });
 });
+
+Deno.test("maxSpanningForest(points, k) explains that Σ is expected and how to build it", () => {
+  // The usual first try passes the points themselves (it said "Invalid sigma.n = undefined").
+  assert.throws(
+    () => maxSpanningForest([[0, 0], [1, 1], [5, 5]] as never, 2),
+    (e: unknown) =>
+      e instanceof TypeError && /got an array of 3 rows/.test(e.message) &&
+      /negSquaredDistances\(points\)/.test(e.message) && /matrix\(rows\)/.test(e.message),
+  );
+});

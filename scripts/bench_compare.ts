@@ -18,8 +18,22 @@ import {
   unsafeForestHierarchy,
 } from "../lib/spanning_forest.ts";
 
-const DIM = 8;
-const sizes = [256, 1024, 4096, ...(Deno.args.includes("--large") ? [10_000] : [])];
+import { type Command, flag, parseOrExit, runMain } from "../experiments/cli.ts";
+
+/** Flags of `bench:compare`. */
+export const benchCompareFlags = {
+  sizes: flag.intList("Numbers of points n to time", [256, 1024, 4096], 2, 20_000),
+  large: flag.bool("Also n = 10 000 (Σ is 800 MB)"),
+  dim: flag.int("Dimension of the Gaussian points", 8, 1, 1024),
+} as const;
+
+/** `bench:compare`. */
+export const benchCompareCommand: Command<typeof benchCompareFlags> = {
+  name: "bench:compare",
+  summary: "Single linkage side by side: scipy's linkage(pdist(X), 'single') vs our hierarchy, " +
+    "with a partition check at every k (needs python3 with numpy and scipy for the scipy side).",
+  flags: benchCompareFlags,
+};
 const helper = new URL("./single_linkage_scipy.py", import.meta.url).pathname;
 
 function median(xs: number[]): number {
@@ -64,7 +78,7 @@ async function scipyLinkage(
     let res: Deno.CommandOutput;
     try {
       res = await new Deno.Command("python3", {
-        args: [helper, pts, String(n), String(DIM), String(reps), out],
+        args: [helper, pts, String(n), String(DIM()), String(reps), out],
         stdout: "piped",
         stderr: "piped",
       }).output();
@@ -87,47 +101,57 @@ async function scipyLinkage(
   }
 }
 
-const rows: string[] = [];
-let versions = "", skipped = "";
-for (const n of sizes) {
-  const reps = n >= 10_000 ? 3 : n >= 4096 ? 5 : 9;
-  const x = randomPoints(n, DIM, 2024 + n);
-  const sigma = negSquaredDistanceMatrix(x, DIM);
-  const rssBefore = Deno.memoryUsage().rss;
-  const floorPass = memoryFloorPassFor(n);
-  const floor = timeMs(reps, () => floorPass(sigma.data));
-  const ours = timeMs(reps, () => unsafeForestHierarchy(sigma));
-  const rssAfter = Deno.memoryUsage().rss;
-  const checked = timeMs(Math.min(reps, 3), () => forestHierarchy(sigma));
-  const h = unsafeForestHierarchy(sigma);
-  const sp = await scipyLinkage(x, n, reps);
-  const extraMb = Math.max(0, rssAfter - rssBefore) / 2 ** 20;
-  const sigmaMb = (8 * n * n) / 2 ** 20;
-  let scipyCell = "—", ratio = "—", same = "—";
-  if (typeof sp === "string") skipped = sp;
-  else {
-    versions = sp.versions;
-    scipyCell = sp.ms.toFixed(1);
-    ratio = (sp.ms / ours).toFixed(1) + "×";
-    same = sameMerges(h, sp.a, sp.b) ? "yes" : "**NO**";
+let dimension = 8;
+const DIM = () => dimension;
+
+async function main(argv: readonly string[]): Promise<void> {
+  const cfg = parseOrExit(benchCompareCommand, argv);
+  dimension = cfg.dim!;
+  const sizes = [...cfg.sizes!, ...(cfg.large ? [10_000] : [])];
+  const rows: string[] = [];
+  let versions = "", skipped = "";
+  for (const n of sizes) {
+    const reps = n >= 10_000 ? 3 : n >= 4096 ? 5 : 9;
+    const x = randomPoints(n, DIM(), 2024 + n);
+    const sigma = negSquaredDistanceMatrix(x, DIM());
+    const rssBefore = Deno.memoryUsage().rss;
+    const floorPass = memoryFloorPassFor(n);
+    const floor = timeMs(reps, () => floorPass(sigma.data));
+    const ours = timeMs(reps, () => unsafeForestHierarchy(sigma));
+    const rssAfter = Deno.memoryUsage().rss;
+    const checked = timeMs(Math.min(reps, 3), () => forestHierarchy(sigma));
+    const h = unsafeForestHierarchy(sigma);
+    const sp = await scipyLinkage(x, n, reps);
+    const extraMb = Math.max(0, rssAfter - rssBefore) / 2 ** 20;
+    const sigmaMb = (8 * n * n) / 2 ** 20;
+    let scipyCell = "—", ratio = "—", same = "—";
+    if (typeof sp === "string") skipped = sp;
+    else {
+      versions = sp.versions;
+      scipyCell = sp.ms.toFixed(1);
+      ratio = (sp.ms / ours).toFixed(1) + "×";
+      same = sameMerges(h, sp.a, sp.b) ? "yes" : "**NO**";
+    }
+    rows.push(
+      `| ${n} | ${scipyCell} | ${ours.toFixed(1)} | ${checked.toFixed(1)} | ${
+        floor.toFixed(1)
+      } | ${ratio} | ${(ours / floor).toFixed(2)}× | ${same} | ${sigmaMb.toFixed(0)} MB / +${
+        extraMb.toFixed(0)
+      } MB |`,
+    );
+    console.error(`n = ${n} done`);
   }
-  rows.push(
-    `| ${n} | ${scipyCell} | ${ours.toFixed(1)} | ${checked.toFixed(1)} | ${
-      floor.toFixed(1)
-    } | ${ratio} | ${(ours / floor).toFixed(2)}× | ${same} | ${sigmaMb.toFixed(0)} MB / +${
-      extraMb.toFixed(0)
-    } MB |`,
+  console.log(
+    `Single linkage, Σ = −‖xᵢ − xⱼ‖² of ${DIM()}-d Gaussian points (median ms; ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}${
+      versions ? ", " + versions : ""
+    })\n`,
   );
-  console.error(`n = ${n} done`);
+  console.log(
+    "| n | scipy linkage (ms) | ours, unsafeForestHierarchy (ms) | ours, forestHierarchy incl. validation (ms) | memory floor (ms) | scipy / ours | ours / floor | same partition at every k | Σ size / extra RSS during solve |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|---|");
+  for (const r of rows) console.log(r);
+  if (skipped) console.log(`\nscipy skipped: ${skipped}`);
 }
-console.log(
-  `Single linkage, Σ = −‖xᵢ − xⱼ‖² of ${DIM}-d Gaussian points (median ms; ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}${
-    versions ? ", " + versions : ""
-  })\n`,
-);
-console.log(
-  "| n | scipy linkage (ms) | ours, unsafeForestHierarchy (ms) | ours, forestHierarchy incl. validation (ms) | memory floor (ms) | scipy / ours | ours / floor | same partition at every k | Σ size / extra RSS during solve |",
-);
-console.log("|---|---|---|---|---|---|---|---|---|");
-for (const r of rows) console.log(r);
-if (skipped) console.log(`\nscipy skipped: ${skipped}`);
+
+if (import.meta.main) await runMain(() => main(Deno.args));

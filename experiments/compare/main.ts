@@ -34,7 +34,8 @@ import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../
 import { otKMeans } from "../../lib/ot_kmeans.ts";
 import { negSquaredDistances } from "../../lib/similarity.ts";
 import { maxSpanningForest } from "../../lib/spanning_forest.ts";
-import { type Command, type ConfigOf, flag, parseOrExit } from "../cli.ts";
+import { type Command, flag, parseOrExit, runMain } from "../cli.ts";
+import { openRunDir } from "../run_dir.ts";
 import { loadMnist } from "../data/idx.ts";
 import { mixSeed, shuffled } from "../data/splits.ts";
 import { writeCsvAtomic, writeJsonAtomic, writeTextAtomic } from "../io.ts";
@@ -72,6 +73,12 @@ export const compareCommand: Command<typeof compareFlags> = {
   name: "compare",
   summary: "Spanning forests vs OT k-means on the same data, without and with partial labels.",
   flags: compareFlags,
+  checks: [
+    (c) =>
+      c.toyN === undefined || c.mnistN === undefined || c.mnistN === 0 || c.mnistN >= 10
+        ? null
+        : `--mnist-n ${c.mnistN} is too small for 10 clusters (at least 10, or 0 to skip MNIST)`,
+  ],
 };
 
 /** The methods, in table order. */
@@ -349,12 +356,46 @@ export async function writeCompareResults(
   ];
 }
 
-if (import.meta.main) {
-  const parsed = parseOrExit(compareCommand, Deno.args) as ConfigOf<typeof compareFlags>;
-  const cfg = parsed as CompareConfig;
+/**
+ * Runs `deno task compare` with the given arguments.
+ *
+ * @param argv Command-line arguments.
+ * @returns The cells and the paths written.
+ * @throws {UsageError} On invalid flags.
+ * @throws {RunSetupError} If `--out` holds a run with other settings.
+ */
+export async function main(
+  argv: readonly string[],
+): Promise<{ cells: CompareCell[]; paths: string[] }> {
+  const cfg = parseOrExit(compareCommand, argv) as CompareConfig;
+  await openRunDir(cfg.out, {
+    command: "compare",
+    config: cfg as unknown as Record<string, unknown>,
+    resume: false,
+    resumable: false,
+  });
   const t0 = performance.now();
   const cells = runCompare(cfg, await loadCompareDatasets(cfg));
-  await writeCompareResults(cfg, cells);
+  const paths = await writeCompareResults(cfg, cells);
+  const seconds = (performance.now() - t0) / 1000;
+  const summary = {
+    command: "compare",
+    seconds,
+    metric: "ARI and Hungarian accuracy on the unlabelled points",
+    results: Object.fromEntries(
+      [...new Set(cells.map((c) => c.dataset))].map((d) => [
+        d,
+        Object.fromEntries(
+          cells.filter((c) => c.dataset === d).map((c) => [c.method, { ari: c.ari, acc: c.acc }]),
+        ),
+      ]),
+    ),
+  };
+  await writeJsonAtomic(`${cfg.out}/summary.json`, summary);
+  paths.push(`${cfg.out}/summary.json`);
   console.log(compareMarkdown(cells));
-  console.log(`compare: ${((performance.now() - t0) / 1000).toFixed(1)} s; results in ${cfg.out}`);
+  console.log(`compare: ${seconds.toFixed(1)} s; results in ${cfg.out}`);
+  return { cells, paths };
 }
+
+if (import.meta.main) await runMain(() => main(Deno.args));

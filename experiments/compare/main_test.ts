@@ -4,6 +4,7 @@ import {
   COMPARE_METHODS,
   type CompareConfig,
   loadCompareDatasets,
+  main,
   partialLabelsOf,
   runCompare,
   writeCompareResults,
@@ -47,6 +48,29 @@ Deno.test("compare", async (t) => {
       assert.equal(json.length, cells.length);
     });
   } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("compare main: writes summary.json; refuses a directory of other settings", async () => {
+  const out = await Deno.makeTempDir({ prefix: "compare_main_" });
+  const log = console.log;
+  console.log = () => {};
+  try {
+    const argv = ["--toy-n", "30", "--mnist-n", "20", "--out", out];
+    const { cells, paths } = await main(argv);
+    assert.ok(paths.includes(`${out}/summary.json`));
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+    assert.equal(summary.command, "compare");
+    for (const c of cells) assert.equal(summary.results[c.dataset][c.method].ari, c.ari);
+    // Same settings: the same result again; other settings would mix two runs.
+    await main(argv);
+    await assert.rejects(
+      () => main(["--toy-n", "40", "--mnist-n", "20", "--out", out]),
+      /already holds a run with other settings \(toy-n: 30 → 40\)/,
+    );
+  } finally {
+    console.log = log;
     await Deno.remove(out, { recursive: true });
   }
 });

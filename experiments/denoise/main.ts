@@ -28,7 +28,8 @@ import { connectivityAccuracy, connectivityFromLabels } from "../../lib/metrics.
 import { foldIn, standardNormal, streamFor } from "../../lib/random.ts";
 import { negSquaredDistances } from "../../lib/similarity.ts";
 import { maxSpanningForest } from "../../lib/spanning_forest.ts";
-import { type Command, commonFlags, type ConfigOf, flag, parseOrExit } from "../cli.ts";
+import { type Command, commonFlags, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
+import { openRunDir } from "../run_dir.ts";
 import { tf } from "../deps/tf.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
 import { type CurvePoint, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
@@ -61,7 +62,7 @@ export const denoiseFlags = {
   logEvery: flag.int("Batches between log lines in quiet / non-TTY mode", 25, 1),
   batches: flag.int("Training batches (SGD steps)", 100, 1),
   batchSize: flag.int("Points per batch, drawn without replacement from the training set", 32, 2),
-  learningRate: flag.number("SGD learning rate", 0.01, 0),
+  learningRate: flag.positive("SGD learning rate", 0.01),
   epsilon: flag.number("Perturbation scale ε", 0.1, 1e-12),
   samples: flag.int("Monte-Carlo samples of the perturbed solver", 1000, 1),
   k: flag.int("Number of clusters k (of the target and of the loss)", 4, 1),
@@ -87,6 +88,13 @@ export const denoiseCommand: Command<typeof denoiseFlags> = {
   summary: "Synthetic denoising (paper Figure 3 right): learn a linear map through clustering " +
     "that ignores uniform noise features.",
   flags: denoiseFlags,
+  checks: [
+    (c) =>
+      c.k! > c.batchSize!
+        ? `--k ${c.k} exceeds --batch-size ${c.batchSize}: a batch of ${c.batchSize} points ` +
+          `cannot be split into ${c.k} clusters`
+        : null,
+  ],
 };
 
 /** A validated configuration of `exp:denoise` (every flag has a default, so none is absent). */
@@ -508,6 +516,12 @@ export async function runDenoise(
   config: DenoiseConfig,
   log: (line: string) => void = (l) => console.error(l),
 ): Promise<{ runs: DenoiseRun[]; summary: DenoiseSummary; paths: string[] }> {
+  await openRunDir(config.out, {
+    command: "exp:denoise",
+    config: config as unknown as Record<string, unknown>,
+    resume: false,
+    resumable: false,
+  });
   const info = await selectBackend(config.backend, log);
   const runs: DenoiseRun[] = [];
   for (let s = 0; s < config.seeds; s++) {
@@ -548,5 +562,5 @@ export async function runDenoise(
 }
 
 if (import.meta.main) {
-  await runDenoise(denoiseConfig(parseOrExit(denoiseCommand, Deno.args)));
+  await runMain(() => runDenoise(denoiseConfig(parseOrExit(denoiseCommand, Deno.args))));
 }

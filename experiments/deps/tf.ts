@@ -17,4 +17,10 @@ export const WASM_BINARY_DIR: string = new URL(
 ).href;
 tfWasm.setWasmPaths(WASM_BINARY_DIR);
 
+// The cpu backend prints a "Hi, looks like you are running TensorFlow.js in Node.js" banner
+// (tfjs-node cannot be installed here, see tf/backend.ts) on its first tensor, in the middle
+// of progress output. Mark it as already used; tfjs's other warnings stay on.
+const cpuBackend = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+if (cpuBackend !== null) cpuBackend.firstUse = false;
+
 export { tf, tfWasm };

@@ -52,6 +52,9 @@ import {
   writeJsonAtomic,
 } from "../io.ts";
 import { TrainingProgress } from "../progress.ts";
+import { RunSetupError } from "../errors.ts";
+import { Interrupted, listenForStop } from "../interrupt.ts";
+import { diffSettings } from "../run_dir.ts";
 import { type CurvePoint, heatmapSpec, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
 import { pca } from "../pca.ts";
 import { embeddingMapSpec, MIN_MAP_POINTS } from "../embedding_map.ts";
@@ -448,10 +451,7 @@ function engineJson(cfg: EngineConfig): Record<string, unknown> {
   return Object.fromEntries(CONFIG_KEYS.map((key) => [key, cfg[key] ?? null]));
 }
 
-/** Errors in the run setup (a resume that does not match, a results dir in use). */
-export class RunSetupError extends Error {
-  override name = "RunSetupError";
-}
+export { RunSetupError };
 
 /** Adam with the paper's β = (0.9, 0.999). */
 function makeOptimizer(cfg: EngineConfig): tf.Optimizer {
@@ -596,10 +596,10 @@ export async function trainRun(
   }
   if (opts.resume && existing !== null) {
     const saved = await Deno.readTextFile(`${out}/config.json`).then(JSON.parse, () => null);
-    const a = JSON.stringify(saved?.engine ?? null), b = JSON.stringify(configJson.engine);
-    if (a !== b) {
+    const diff = diffSettings(saved?.engine ?? {}, configJson.engine);
+    if (diff.length > 0) {
       throw new RunSetupError(
-        `Cannot resume ${out}: its config.json engine settings ${a} differ from this run's ${b}`,
+        `Cannot resume ${out}: settings differ from the saved run (${diff.join(", ")})`,
       );
     }
   }
@@ -629,7 +629,6 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s <= step);
     console.error(`[resume] continuing ${out} from step ${step} (${existing})`);
   } else {
-    if (opts.resume) console.error(`[resume] no checkpoint in ${ckptDir}: starting from step 0`);
     for (const f of ["metrics.jsonl", "metrics.csv", "summary.json"]) {
       await Deno.remove(`${out}/${f}`).catch(() => {});
     }
@@ -659,6 +658,10 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s >= committedBest);
   };
 
+  // Ctrl-C / SIGTERM: finish the step, checkpoint it, then stop (interrupt.ts).
+  const stop = listenForStop((sig) =>
+    progress.log(`${sig}: finishing step ${step + 1} and writing a checkpoint…`)
+  );
   try {
     while (step < cfg.steps && !stopped) {
       const s0 = performance.now();
@@ -761,8 +764,13 @@ export async function trainRun(
         }
       }
       if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopped) await checkpoint();
+      else if (stop.signal !== null) await checkpoint();
+      if (stop.signal !== null && step < cfg.steps && !stopped) {
+        throw new Interrupted(step, stop.signal);
+      }
     }
   } finally {
+    stop.close();
     progress.stop();
   }
 
@@ -776,6 +784,12 @@ export async function trainRun(
   await loadCheckpoint(best, model, optimizer);
   optimizer.dispose();
   const test = await evaluate(setup.test);
+  // Resumed with no step left (exp:semi's first method, finished before an interruption of the
+  // second): keep the timings of the process that trained it instead of writing NaN.
+  const earlier = timedSteps === 0
+    ? await Deno.readTextFile(`${out}/summary.json`)
+      .then((t) => JSON.parse(t) as RunSummary, () => undefined)
+    : undefined;
   const summary: RunSummary = {
     objective: cfg.objective,
     backend: opts.backend,
@@ -784,7 +798,7 @@ export async function trainRun(
     bestStep,
     bestValError: bestError,
     test: { ...test.metrics, batches: setup.test.length },
-    timing: {
+    timing: earlier?.timing ?? {
       stepSeconds: timedSteps > 0 ? stepTime / timedSteps : NaN,
       clusterLossSeconds: cfg.objective === "cluster" && timedSteps > 0
         ? lossTime / timedSteps
@@ -886,7 +900,10 @@ export async function writeRunPlots(
         width: 360,
         height: 360,
         legend: true,
+        legendTitle: "class",
         axes: true,
+        xTitle: "principal component 1",
+        yTitle: "principal component 2",
       },
     ),
   );
@@ -899,17 +916,27 @@ export async function writeRunPlots(
       embeddingMapSpec(rows, test.labels.slice(0, rows.length), { title, withheld, seed: 0 }),
     );
   }
+  // Rows and columns sorted by true class, so the true M is block-diagonal and the predicted
+  // M*'s mistakes show as off-block cells.
+  const b = test.firstBatch.truth.n;
+  const order = Array.from({ length: b }, (_, i) => i)
+    .sort((i, j) => test.labels[i]! - test.labels[j]! || i - j);
+  const sorted = (m: { n: number; data: ArrayLike<number> }) =>
+    order.map((i) => order.map((j) => m.data[i * m.n + j]!));
+  const heat = (title: string) => ({
+    title,
+    binary: ["different clusters", "same cluster"] as const,
+    xTitle: "test image (sorted by true class)",
+    yTitle: "test image (sorted by true class)",
+  });
   await savePlot(
     out,
     "connectivity_predicted",
-    heatmapSpec(test.firstBatch.predicted, {
-      title: "predicted M* (first test batch)",
-      domain: [0, 1],
-    }),
+    heatmapSpec(sorted(test.firstBatch.predicted), heat("predicted M* (first test batch)")),
   );
   await savePlot(
     out,
     "connectivity_true",
-    heatmapSpec(test.firstBatch.truth, { title: "true M (first test batch)", domain: [0, 1] }),
+    heatmapSpec(sorted(test.firstBatch.truth), heat("true M (first test batch)")),
   );
 }

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { type ConfigOf, mnistCommand, type mnistFlags, parseOrExit } from "../cli.ts";
+import { type ConfigOf, mnistCommand, type mnistFlags, parseOrExit, runMain } from "../cli.ts";
+import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../tf/backend.ts";
 import {
   batchAt,
@@ -111,6 +112,8 @@ export function defaultOut(cfg: Pick<MnistConfig, "dataset" | "preset" | "seed">
  */
 export async function main(argv: readonly string[]): Promise<RunResult> {
   const cfg = parseOrExit(mnistCommand, argv) as MnistConfig;
+  const out = cfg.out ?? defaultOut(cfg);
+  await openRunDir(out, { command: "exp:mnist", config: cfg, resume: cfg.resume });
   const backend = await selectBackend(cfg.backend, undefined, {
     convolutional: isConvolutional(modelFor(cfg)),
   });
@@ -128,7 +131,6 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     test,
     augment: cfg.dataset === "cifar10",
   };
-  const out = cfg.out ?? defaultOut(cfg);
   const result = await trainRun(engineConfig(cfg, "cluster"), setup, {
     outDir: out,
     resume: cfg.resume,
@@ -149,6 +151,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     },
   });
   const s = result.summary;
+  await markFinished(out, s.stepsDone);
   console.log(
     `[exp:mnist] ${out}: test batch precision ${s.test.precision.toFixed(4)}, ARI ` +
       `${s.test.ari.toFixed(3)}, NMI ${s.test.nmi.toFixed(3)}, ACC ${s.test.acc.toFixed(3)} ` +
@@ -160,6 +163,4 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
   return result;
 }
 
-if (import.meta.main) {
-  await main(Deno.args);
-}
+if (import.meta.main) await runMain(() => main(Deno.args));

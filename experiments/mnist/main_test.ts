@@ -3,6 +3,7 @@ import { assertWellFormedSvg } from "../svg_assert.ts";
 import { readJsonl } from "../io.ts";
 import { CheckpointError, latestCheckpoint } from "../checkpoint.ts";
 import { main } from "./main.ts";
+import { AlreadyFinished } from "../errors.ts";
 import { batchClusters, type EvalRecord, learningRateAt, type RunSummary } from "./engine.ts";
 import { pca } from "../pca.ts";
 
@@ -86,9 +87,22 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       }
       const heat = await Deno.readTextFile(`${out}/connectivity_true.svg`);
       assert.equal(heat.match(/aria-roledescription="rect mark"/g)?.length, 32 * 32);
+      // Sorted by true class, binary legend, named axes.
+      assert.ok(heat.includes(">same cluster<") && heat.includes(">different clusters<"));
+      assert.ok(heat.includes(">test image (sorted by true class)<"));
+      const pcaSvg = await Deno.readTextFile(`${out}/embedding_pca.svg`);
+      assert.ok(pcaSvg.includes(">principal component 1<"));
+    });
+    await t.step("a resume with no step left keeps the timings (no NaN / null)", async () => {
+      // What exp:semi meets when its first method finished before an interruption.
+      const rec = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ ...rec, finished: null }));
+      const again = await main(tiny(out, 6, ["--resume"]));
+      assert.deepEqual(again.summary.timing, summary.timing);
+      assert.ok(Number.isFinite(again.summary.timing.stepSeconds));
     });
     await t.step("a second run into the same directory without --resume is refused", async () => {
-      await assert.rejects(() => main(tiny(out, 6)), /already holds checkpoints/);
+      await assert.rejects(() => main(tiny(out, 6)), /already holds a run .*pass --resume/);
     });
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -138,7 +152,14 @@ Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals a
     assert.deepEqual(resumed.summary.test, straight.summary.test);
     assert.equal(resumed.summary.bestStep, straight.summary.bestStep);
 
-    // A corrupt checkpoint is a clear error, not a crash inside tfjs.
+    // --resume of a finished run says so (it used to print NaN s/step and write null timings).
+    await assert.rejects(
+      () => main(tiny(reference, 12, [...cosine, "--resume"])),
+      (e: unknown) => e instanceof AlreadyFinished && /already finished at step 12/.test(e.message),
+    );
+    // A corrupt checkpoint is a clear error, not a crash inside tfjs (un-finish the run first).
+    const rec = JSON.parse(await Deno.readTextFile(`${reference}/run.json`));
+    await Deno.writeTextFile(`${reference}/run.json`, JSON.stringify({ ...rec, finished: null }));
     const latest = (await latestCheckpoint(`${reference}/checkpoints`))!;
     const bytes = await Deno.readFile(`${latest}/weights.bin`);
     await Deno.writeFile(`${latest}/weights.bin`, bytes.subarray(0, bytes.length - 8));

@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { type ConfigOf, parseOrExit, semiCommand, type semiFlags } from "../cli.ts";
+import { type ConfigOf, parseOrExit, runMain, semiCommand, type semiFlags } from "../cli.ts";
+import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../tf/backend.ts";
 import { isConvolutional } from "../tf/models.ts";
 import type { GridReport } from "../semi/grid.ts";
@@ -41,7 +42,7 @@ import {
   trainRun,
   type TrainSetup,
 } from "./engine.ts";
-import { defaultOut, engineConfig, evaluationBatches, type MnistConfig } from "./main.ts";
+import { defaultOut, engineConfig, evaluationBatches, type MnistConfig, modelFor } from "./main.ts";
 
 type RawSemiConfig = ConfigOf<typeof semiFlags>;
 /** The parsed flags of `exp:semi` (every flag but `out` / `dataDir` has a default). */
@@ -125,7 +126,15 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
   const { holdout, train } = balancedHoldout(ds.train.labels, 100, cfg.seed, ds.numClasses);
   const pool = cfg.trainLimit > 0 ? train.filter((i) => i < cfg.trainLimit) : train;
   const withheld = withheldClasses(cfg.dataset, cfg.withheld, ds.numClasses);
-  const split = semiSupervisedSplit(ds.train.labels, pool, cfg.nLabelled, withheld, cfg.seed);
+  let split: ReturnType<typeof semiSupervisedSplit>;
+  try {
+    split = semiSupervisedSplit(ds.train.labels, pool, cfg.nLabelled, withheld, cfg.seed);
+  } catch (e) {
+    throw new RangeError(
+      `Invalid --n-labelled ${cfg.nLabelled} with --withheld ${cfg.withheld} on ${pool.length} ` +
+        `training images: ${(e as Error).message}`,
+    );
+  }
   const { validation, test } = evaluationBatches(ds, cfg);
   const half = Math.floor(cfg.batchSize / 2);
   const protocol = {
@@ -213,12 +222,16 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
     // The whole grid (resumable cell by cell, Figure 4): the grid runner, loaded lazily.
     const grid = await import("../semi/grid.ts");
     const config = grid.gridConfigFromSemiConfig(cfg);
+    await grid.openGridDir(config);
     return grid.runGrid(grid.gridOptionsOf(config), grid.semiCellRunner(config));
   }
+  const out = (cfg.out ?? cellOut(cfg)).replace(/\/+$/, "");
+  await openRunDir(out, { command: "exp:semi", config: cfg, resume: cfg.resume });
   const backend = await selectBackend(cfg.backend, undefined, {
-    convolutional: isConvolutional(cfg.model),
+    convolutional: isConvolutional(modelFor(cfg as unknown as MnistConfig)),
   });
-  const r = await runSemiCell(cfg, backend.name);
+  const r = await runSemiCell({ ...cfg, out }, backend.name);
+  await markFinished(out, r.ours.summary.stepsDone);
   for (const [name, m] of [["ours", r.ours], ["ce", r.ce]] as const) {
     console.log(
       `[exp:semi] n_l = ${r.nLabelled}, k_w = ${r.withheld}, ${name}: clustering error ` +
@@ -229,6 +242,10 @@ export async function main(argv: readonly string[]): Promise<CellResult | GridRe
 }
 
 if (import.meta.main) {
-  const result = await main(Deno.args);
-  if ("failed" in result && result.failed.length > 0) Deno.exit(1);
+  await runMain(async () => {
+    const result = await main(Deno.args);
+    if ("failed" in result && result.failed.length > 0) {
+      throw new Error(`${result.failed.length} grid cell(s) failed (listed above)`);
+    }
+  });
 }

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { main } from "./semi.ts";
-import type { CellResult } from "./semi.ts";
+import { E } from "../../lib/deps/fp.ts";
+import { parseFlags, semiCommand } from "../cli.ts";
+import { main, runSemiCell } from "./semi.ts";
+import type { CellResult, SemiConfig } from "./semi.ts";
 
 Deno.test("exp:semi smoke run: one cell, both methods trained, probed and written", async () => {
   const out = await Deno.makeTempDir();
@@ -51,6 +53,69 @@ Deno.test("exp:semi smoke run: one cell, both methods trained, probed and writte
     }
     const written = JSON.parse(await Deno.readTextFile(`${out}/cell.json`));
     assert.deepEqual(written, JSON.parse(JSON.stringify(r)));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+const tinySemi = (out: string) => [
+  "--backend",
+  "cpu",
+  "--model",
+  "mlp",
+  "--embedding-dim",
+  "8",
+  "--train-limit",
+  "3000",
+  "--n-labelled",
+  "70",
+  "--batch-size",
+  "32",
+  "--samples",
+  "4",
+  "--steps",
+  "3",
+  "--eval-every",
+  "3",
+  "--checkpoint-every",
+  "3",
+  "--eval-batches",
+  "1",
+  "--test-batches",
+  "1",
+  "--quiet",
+  "--out",
+  out,
+];
+
+Deno.test("a grid cell (resume on a fresh directory) prints no '[resume] no checkpoint' noise", async () => {
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  const error = console.error;
+  console.error = (...xs: unknown[]) => lines.push(xs.join(" "));
+  try {
+    const r = parseFlags(semiCommand, tinySemi(`${out}/cell`));
+    assert.ok(E.isRight(r) && r.right._tag === "Config");
+    // What the grid runner does for every fresh cell: resume: true in a new run directory.
+    await runSemiCell({ ...r.right.config, resume: true } as unknown as SemiConfig, "cpu");
+  } finally {
+    console.error = error;
+    await Deno.remove(out, { recursive: true });
+  }
+  assert.deepEqual(lines.filter((l) => /resume|no checkpoint/i.test(l)), []);
+});
+
+Deno.test("exp:semi: --n-labelled beyond the training pool is a one-line error before training", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const args = tinySemi(`${out}/run`).map((a) => (a === "70" ? "100000" : a));
+    await assert.rejects(
+      () => main(args),
+      (e: unknown) => e instanceof Error && /100000/.test(e.message) && !e.message.includes("\n"),
+    );
+    // Nothing was trained.
+    const entries = [...Deno.readDirSync(`${out}/run`)].map((e) => e.name);
+    assert.deepEqual(entries, ["run.json"]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
 import { otKMeansLoss } from "../../lib/ot_kmeans.ts";
-import { parseFlags } from "../cli.ts";
+import { AlreadyFinished, parseFlags } from "../cli.ts";
+import { RunSetupError } from "../run_dir.ts";
 import { tf } from "../deps/tf.ts";
 import { readJsonl } from "../io.ts";
 import { assertWellFormedSvg } from "../svg_assert.ts";
@@ -136,11 +137,49 @@ Deno.test("exp:otkmeans", async (t) => {
       assert.ok(lines.some((l) => l.includes("centroids initialised")));
     });
 
-    await t.step("checkpoints and --resume continue to the new step count", async () => {
+    await t.step("the finished run's directory is never reused or silently resumed", async () => {
+      // Without --resume: refused (it used to replace metrics and summary, keep the checkpoint).
+      await assert.rejects(
+        () => runOtKMeans(smokeConfig(out, ["--steps", "3"]), () => {}),
+        (e: unknown) =>
+          e instanceof RunSetupError && /already holds a run.*--resume/.test(e.message),
+      );
+      // --resume under other settings: refused with a short diff.
+      await assert.rejects(
+        () => runOtKMeans(smokeConfig(out, ["--resume", "--learning-rate", "0.5"]), () => {}),
+        (e: unknown) =>
+          e instanceof RunSetupError && /learning-rate: 0\.001 → 0\.5\)/.test(e.message) &&
+          e.message.length < 200,
+      );
+      await assert.rejects(
+        () => runOtKMeans(smokeConfig(out, ["--resume", "--steps", "9"]), () => {}),
+        /settings differ from the saved run \(steps: 6 → 9\)/,
+      );
+      // --resume of the finished run: says so, writes nothing.
+      const before = await Deno.readTextFile(`${out}/summary.json`);
+      await assert.rejects(
+        () => runOtKMeans(smokeConfig(out, ["--resume"]), () => {}),
+        (e: unknown) =>
+          e instanceof AlreadyFinished && /already finished at step 6/.test(e.message),
+      );
+      assert.equal(await Deno.readTextFile(`${out}/summary.json`), before);
+      // --resume of a directory that does not exist is an error, not a fresh run.
+      await assert.rejects(
+        () => runOtKMeans(smokeConfig(`${out}/nope`, ["--resume"]), () => {}),
+        /Cannot --resume .*nope: the directory does not exist/,
+      );
+    });
+    await t.step("--resume continues a killed run from its last checkpoint", async () => {
       const ckpts = [...Deno.readDirSync(`${out}/checkpoints`)].map((e) => e.name).sort();
       assert.deepEqual(ckpts, ["step-0000000003", "step-0000000006"]);
-      const more = await runOtKMeans(smokeConfig(out, ["--resume", "--steps", "9"]), () => {});
-      assert.deepEqual(more.records.map((r) => r.step), [3, 6, 9]);
+      // What a kill after step 3's checkpoint leaves: no step-6 checkpoint, run not finished.
+      await Deno.remove(`${out}/checkpoints/step-0000000006`, { recursive: true });
+      const rec = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ ...rec, finished: null }));
+      const lines: string[] = [];
+      const more = await runOtKMeans(smokeConfig(out, ["--resume"]), (l) => lines.push(l));
+      assert.ok(lines.some((l) => /resumed from .*step-0000000003 at step 3/.test(l)));
+      assert.deepEqual(more.records.map((r) => r.step), [3, 6]);
     });
     await t.step(
       "during the warm-up, evaluations score centroids fitted to the current embeddings",

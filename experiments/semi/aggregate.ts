@@ -319,6 +319,8 @@ export function figure4Spec(
     type: "nominal" as const,
     title: null,
     sort: GRID_METHODS.map((m) => METHOD_TITLES[m]),
+    // vega truncates legend labels at 160 px ("ours (spanning-for…"): no limit, below the plot.
+    legend: { orient: "bottom" as const, labelLimit: 0, direction: "vertical" as const },
   };
   const panels = [...new Set(rows.map((r) => r.withheld))].sort((a, b) => a - b);
   return {

@@ -105,6 +105,10 @@ Deno.test("semi aggregate", async (t) => {
     const rules = svg.match(/aria-roledescription="rule mark"/g)?.length;
     assert.equal(rules, 2 * rows.length);
     assert.ok(svg.includes("labelled images n_ℓ"));
+    // The legend shows the methods' full names (vega cut them at 160 px: "ours (spanning-for…").
+    assert.ok(svg.includes(">ours (spanning-forest FY loss)<"), "full legend label");
+    assert.ok(svg.includes(">cross-entropy baseline<"), "full legend label");
+    assert.doesNotMatch(svg, /…/);
     assert.throws(() => figure4Spec([]), /needs at least one finished cell/);
   });
 });

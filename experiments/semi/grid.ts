@@ -25,7 +25,18 @@ import { E, PathReporter, t } from "../../lib/deps/fp.ts";
 import type { CellResult, SemiConfig } from "../mnist/semi.ts";
 import { selectBackend } from "../tf/backend.ts";
 import { isConvolutional } from "../tf/models.ts";
-import { type Command, type ConfigOf, flag, parseFlags, semiCommand, semiFlags } from "../cli.ts";
+import {
+  type Command,
+  type ConfigOf,
+  flag,
+  parseFlags,
+  runMain,
+  semiCommand,
+  semiFlags,
+  UsageError,
+} from "../cli.ts";
+import { Interrupted } from "../interrupt.ts";
+import { openRunDir, readRunRecord } from "../run_dir.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
 import { savePlot } from "../plot.ts";
 import {
@@ -338,6 +349,7 @@ export async function runGrid(options: GridOptions, runCell: CellRunner): Promis
       );
       await writeAggregate(out, cells, failed);
     } catch (e) {
+      if (e instanceof Interrupted) throw e; // Ctrl-C: the cell checkpointed; stop the grid
       const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       failed.push({ ...cell, error });
       log(`${tag}: FAILED — ${error}`);
@@ -386,6 +398,14 @@ export const semiGridCommand: Command<typeof semiGridFlags> = {
   name: "exp:semi:grid",
   summary: "Semi-supervised grid n_ℓ × k_w × seeds (resumable per cell) and Figure 4.",
   flags: semiGridFlags,
+  outDefault: "results/semi-grid",
+  checks: [
+    (c) =>
+      c.k! > c.batchSize!
+        ? `--k ${c.k} exceeds --batch-size ${c.batchSize}: a batch of ${c.batchSize} images ` +
+          `cannot be split into ${c.k} clusters`
+        : null,
+  ],
   // exp:semi's presets (quick / paper) change training flags only, which the grid shares.
   presets: semiCommand.presets as Command<typeof semiGridFlags>["presets"],
 };
@@ -621,7 +641,7 @@ export async function main(
   runCell?: CellRunner,
 ): Promise<GridReport | null> {
   const parsed = parseFlags(semiGridCommand, argv);
-  if (E.isLeft(parsed)) throw new RangeError(parsed.left);
+  if (E.isLeft(parsed)) throw new UsageError(parsed.left);
   if (parsed.right._tag === "Help") {
     console.log(parsed.right.text);
     return null;
@@ -633,15 +653,46 @@ export async function main(
     const aggregate = await writeAggregate(options.out, cells);
     return { ran: [], skipped: [], failed: [], aggregate };
   }
-  return runGrid(options, runCell ?? semiCellRunner(config));
+  await openGridDir(config);
+  try {
+    return await runGrid(options, runCell ?? semiCellRunner(config));
+  } catch (e) {
+    // The grid has no --resume: the same command continues it (cell by cell, from checkpoints).
+    if (e instanceof Interrupted) {
+      throw new Interrupted(e.step, e.signal, "run the same command again to continue the grid");
+    }
+    throw e;
+  }
+}
+
+/**
+ * Claims a grid's results directory (run_dir.ts): a new one, or one holding a grid with the
+ * same training and probe settings, which the grid continues cell by cell (the grid's values
+ * `--nl`, `--kw`, `--seeds` may grow). A directory holding anything else, or a grid trained
+ * with other settings, is refused with the difference.
+ *
+ * @param config The grid's configuration.
+ * @returns Resolves when the directory is claimed.
+ * @throws {RunSetupError} As described.
+ */
+export async function openGridDir(config: SemiGridConfig): Promise<void> {
+  const { nl: _nl, kw: _kw, seeds: _s, aggregateOnly: _a, ...settings } = config;
+  const out = config.out!;
+  const holdsGrid = (await readRunRecord(out).catch(() => null))?.command === "exp:semi:grid";
+  await openRunDir(out, {
+    command: "exp:semi:grid",
+    config: settings,
+    resume: holdsGrid,
+    resumable: false, // it has no --resume: the same command continues it
+    continues: true,
+  });
 }
 
 if (import.meta.main) {
-  try {
+  await runMain(async () => {
     const report = await main(Deno.args);
-    if (report !== null && report.failed.length > 0) Deno.exit(1);
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
+    if (report !== null && report.failed.length > 0) {
+      throw new Error(`${report.failed.length} grid cell(s) failed (listed above)`);
+    }
+  });
 }

@@ -15,7 +15,7 @@ import {
   scoreMethod,
   semiGridCommand,
 } from "./grid.ts";
-import { parseFlags, semiCommand } from "../cli.ts";
+import { Interrupted, parseFlags, semiCommand } from "../cli.ts";
 import type { SemiConfig } from "../mnist/semi.ts";
 import { E } from "../../lib/deps/fp.ts";
 
@@ -366,4 +366,51 @@ Deno.test("semi grid: cells, command line and the runSemiCell adapter", async (t
       await Deno.remove(dir, { recursive: true });
     }
   });
+});
+
+Deno.test("semi grid: one results directory per grid; Ctrl-C in a cell stops the grid", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const argv = ["--nl", "100,500", "--kw", "0", "--seeds", "3", "--out", out];
+    // A cell interrupted by Ctrl-C stops the grid (it is not a "failed cell" to skip).
+    const calls: GridCell[] = [];
+    await assert.rejects(
+      () =>
+        main(argv, (cell) => {
+          calls.push(cell);
+          return Promise.reject(new Interrupted(4, "SIGINT"));
+        }),
+      (e: unknown) =>
+        e instanceof Interrupted && e.step === 4 && /run the same command again/.test(e.hint),
+    );
+    assert.equal(calls.length, 1);
+    // The same grid continues; a larger grid with the same training settings too.
+    const fake = countingRunner();
+    await main(argv, fake.run);
+    await main(["--nl", "100,500,1000", "--kw", "0", "--seeds", "3", "--out", out], fake.run);
+    assert.deepEqual(fake.calls.map((c) => c.cell.nLabelled), [100, 500, 1000]);
+    // Other training settings in the same directory would mix two grids: refused with the diff.
+    await assert.rejects(
+      () => main([...argv, "--steps", "5"], fake.run),
+      /settings differ from the saved run \(steps: 30000 → 5\)/,
+    );
+    // A directory holding another command's run is refused.
+    const other = await Deno.makeTempDir();
+    await Deno.writeTextFile(
+      `${other}/run.json`,
+      JSON.stringify({
+        format: "spanclust-run",
+        command: "exp:mnist",
+        settings: {},
+        finished: null,
+      }),
+    );
+    await assert.rejects(
+      () => main(["--out", other], fake.run),
+      /already holds a run of exp:mnist; choose another --out/,
+    );
+    await Deno.remove(other, { recursive: true });
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
 });

@@ -17,7 +17,7 @@
  * @module
  */
 import { tf } from "../deps/tf.ts";
-import { type Command, type ConfigOf, flag, parseOrExit } from "../cli.ts";
+import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
 import { selectBackend } from "./backend.ts";
 import { buildModel, mlpAutoencoder, MODEL_CHOICES } from "./models.ts";
 import { loadNativeBlas } from "./native_blas.ts";
@@ -185,5 +185,5 @@ export async function main(argv: readonly string[]): Promise<string[]> {
 }
 
 if (import.meta.main) {
-  await main(Deno.args);
+  await runMain(() => main(Deno.args));
 }

@@ -96,9 +96,13 @@ function probe(): NativeBlasProbe {
   if (deno?.dlopen === undefined) {
     return { ok: false, why: "this runtime has no FFI (Deno.dlopen)" };
   }
-  if (deno.env.get("SPANCLUST_NATIVE_BLAS") === "0") {
-    return { ok: false, why: "disabled by SPANCLUST_NATIVE_BLAS=0" };
+  let disabled = false;
+  try {
+    disabled = deno.env.get("SPANCLUST_NATIVE_BLAS") === "0";
+  } catch {
+    // No env permission for it: the variable cannot have been meant for this run.
   }
+  if (disabled) return { ok: false, why: "disabled by SPANCLUST_NATIVE_BLAS=0" };
   if (deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     return { ok: false, why: "no FFI permission (run with --allow-ffi to use OpenBLAS)" };
   }

@@ -13,8 +13,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { E, PathReporter, t } from "../../lib/deps/fp.ts";
+import { E } from "../../lib/deps/fp.ts";
+import { type Command, flag, parseFlags, runMain, UsageError } from "../cli.ts";
+import { openRunDir } from "../run_dir.ts";
 import { adjustedRandIndex } from "../../lib/metrics.ts";
 import { negSquaredDistances } from "../../lib/similarity.ts";
 import { maxSpanningForest } from "../../lib/spanning_forest.ts";
@@ -22,6 +23,13 @@ import { writeTextAtomic } from "../io.ts";
 import { savePlot, scatterSpec } from "../plot.ts";
 import { gaussianMixture, kMeans, meanShift } from "./baselines.ts";
 import { type ToyDataset, type ToyDatasetId, toyDatasets } from "./datasets.ts";
+
+/** Flags of `exp:toy`. */
+export const toyFlags = {
+  seed: flag.int("Seed of the datasets and the seeded baselines", 0, 0, 2 ** 32 - 1),
+  n: flag.int("Points per dataset", 500, 3, 100_000),
+  out: flag.string("Output directory", "results/toy"),
+} as const;
 
 /** Options of one run. */
 export interface ToyOptions {
@@ -150,7 +158,8 @@ export function ariMarkdown(run: ToyRun): string {
 }
 
 /**
- * Writes `grid.svg`, `ari.csv`, `ari.json` and `ari.md` to `run.options.out`, atomically.
+ * Writes `grid.svg` (each panel with its ARI), `ari.csv`, `ari.json`, `ari.md` and `summary.json`
+ * to `run.options.out`, atomically.
  *
  * @param run A finished run.
  * @returns The paths written.
@@ -162,7 +171,7 @@ export function ariMarkdown(run: ToyRun): string {
  * import assert from "node:assert/strict";
  * const out = await Deno.makeTempDir();
  * const paths = await writeToyResults(runToy({ seed: 0, n: 30, out }));
- * assert.equal(paths.length, 4);
+ * assert.equal(paths.length, 5);
  * await Deno.remove(out, { recursive: true });
  * ```
  */
@@ -177,6 +186,8 @@ export async function writeToyResults(run: ToyRun): Promise<string[]> {
       label: c.labels[i],
       row: d.title,
       column: c.method,
+      // The panel's score, printed in its corner (one point per panel carries it).
+      ...(i === 0 && c.ari !== null ? { caption: `ARI ${formatAri(c.ari)}` } : {}),
     }));
   });
   const grid = await savePlot(
@@ -218,42 +229,36 @@ export async function writeToyResults(run: ToyRun): Promise<string[]> {
       ]),
     ),
   };
-  const paths = [`${out}/ari.csv`, `${out}/ari.json`, `${out}/ari.md`];
+  const paths = [`${out}/ari.csv`, `${out}/ari.json`, `${out}/ari.md`, `${out}/summary.json`];
   await writeTextAtomic(paths[0], csv);
   await writeTextAtomic(paths[1], JSON.stringify(json, null, 2) + "\n");
   await writeTextAtomic(paths[2], ariMarkdown(run));
+  const ms = Object.fromEntries(
+    TOY_METHODS.map((
+      m,
+    ) => [m, run.cells.filter((c) => c.method === m).reduce((a, c) => a + c.ms, 0)]),
+  );
+  await writeTextAtomic(
+    paths[3],
+    JSON.stringify({ command: "exp:toy", ...json, clusteringMs: ms }, null, 2) + "\n",
+  );
   return [grid, ...paths];
 }
 
-/** A non-negative integer written in decimal (CLI flag values arrive as strings). */
-const IntFromString = new t.Type<number, string, unknown>(
-  "IntFromString",
-  (u): u is number => typeof u === "number" && Number.isInteger(u),
-  (u, c) =>
-    typeof u === "string" && /^-?\d+$/.test(u.trim()) && Number.isSafeInteger(Number(u))
-      ? t.success(Number(u))
-      : t.failure(u, c, `Expected an integer, got ${JSON.stringify(u)}`),
-  String,
-);
-const FlagsCodec = t.type({ seed: IntFromString, n: IntFromString, out: t.string });
-
-/** `--help` text. */
-export const TOY_USAGE = `Usage: deno task exp:toy [flags]
-
-Spanning-forest clustering next to k-means, mean shift and a GMM on sklearn's toy datasets.
-
-Flags:
-  --seed <int>   Seed of the datasets and the seeded baselines (default: 0)
-  --n <int>      Points per dataset, at least 3 (default: 500)
-  --out <dir>    Output directory (default: results/toy)
-  --help         Print this help and exit`;
+/** `exp:toy`: its flags through the one CLI layer (cli.ts). */
+export const toyCommand: Command<typeof toyFlags> = {
+  name: "exp:toy",
+  summary: "Spanning-forest clustering next to k-means, mean shift and a GMM on sklearn's toy " +
+    "datasets.",
+  flags: toyFlags,
+};
 
 /**
  * Decodes the command line (`--seed`, `--n`, `--out`; defaults 0, 500, `results/toy`).
  *
  * @param args The arguments, e.g. `Deno.args`.
  * @returns The options.
- * @throws {RangeError} On an unknown flag, a value that does not decode, or `n` < 3.
+ * @throws {UsageError} On an unknown flag or a value that does not decode (naming the flag).
  *
  * @example
  * ```ts
@@ -263,30 +268,11 @@ Flags:
  * ```
  */
 export function parseToyArgs(args: readonly string[]): ToyOptions {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        seed: { type: "string", default: "0" },
-        n: { type: "string", default: "500" },
-        out: { type: "string", default: "results/toy" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new RangeError(`Invalid arguments: ${(err as Error).message}`);
-  }
-  const decoded = FlagsCodec.decode(values);
-  if (E.isLeft(decoded)) {
-    throw new RangeError(`Invalid arguments: ${PathReporter.report(decoded).join("; ")}`);
-  }
-  const options = decoded.right;
-  if (options.n < 3) {
-    throw new RangeError(`Invalid n = ${options.n}: need at least 3 points per dataset`);
-  }
-  return options;
+  const r = parseFlags(toyCommand, args);
+  if (E.isLeft(r)) throw new UsageError(r.left);
+  if (r.right._tag === "Help") throw new UsageError("--help is not an option here");
+  const { seed, n, out } = r.right.config;
+  return { seed: seed!, n: n!, out: out! };
 }
 
 /**
@@ -294,7 +280,8 @@ export function parseToyArgs(args: readonly string[]): ToyOptions {
  *
  * @param args Command-line arguments.
  * @returns The run, or null when `--help` was asked for (the usage is printed).
- * @throws {RangeError} On invalid arguments.
+ * @throws {UsageError} On invalid arguments.
+ * @throws {RunSetupError} If `--out` holds a run with other settings.
  *
  * @example
  * ```ts
@@ -307,11 +294,19 @@ export function parseToyArgs(args: readonly string[]): ToyOptions {
  * ```
  */
 export async function main(args: readonly string[]): Promise<ToyRun | null> {
-  if (args.includes("--help")) {
-    console.log(TOY_USAGE);
+  const parsed = parseFlags(toyCommand, args);
+  if (E.isLeft(parsed)) throw new UsageError(parsed.left);
+  if (parsed.right._tag === "Help") {
+    console.log(parsed.right.text);
     return null;
   }
   const options = parseToyArgs(args);
+  await openRunDir(options.out, {
+    command: "exp:toy",
+    config: { ...options },
+    resume: false,
+    resumable: false,
+  });
   const start = performance.now();
   const run = runToy(options);
   const clusterMs = performance.now() - start;
@@ -327,14 +322,4 @@ export async function main(args: readonly string[]): Promise<ToyRun | null> {
   return run;
 }
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    if (err instanceof RangeError) {
-      console.error(err.message);
-      Deno.exit(2);
-    }
-    throw err;
-  }
-}
+if (import.meta.main) await runMain(() => main(Deno.args));

@@ -47,6 +47,22 @@ Deno.test("exp:toy smoke run (n = 150, seed 0)", async (t) => {
       assert.equal(json.n, n);
     });
 
+    await t.step(
+      "each panel with ground truth prints its ARI; summary.json is written",
+      async () => {
+        const svg = await Deno.readTextFile(`${out}/toy/grid.svg`);
+        const captions = [...svg.matchAll(/>ARI (-?\d\.\d\d)</g)].map((m) => Number(m[1]));
+        const scored = run.cells.filter((c) => c.ari !== null);
+        assert.equal(captions.length, scored.length);
+        for (const c of scored) {
+          assert.ok(captions.some((v) => Math.abs(v - c.ari!) <= 0.005 + 1e-9), c.method);
+        }
+        const summary = JSON.parse(await Deno.readTextFile(`${out}/toy/summary.json`));
+        assert.equal(summary.command, "exp:toy");
+        assert.deepEqual(summary.ari, json.ari);
+      },
+    );
+
     await t.step("ari.md is a table with a row per dataset, — for no structure", async () => {
       const md = (await Deno.readTextFile(`${out}/toy/ari.md`)).trimEnd().split("\n");
       assert.equal(md.length, 2 + TOY_DATASET_IDS.length);
@@ -67,7 +83,14 @@ Deno.test("exp:toy smoke run (n = 150, seed 0)", async (t) => {
 
     await t.step("no temporary files are left behind", () => {
       const names = [...Deno.readDirSync(`${out}/toy`)].map((e) => e.name).sort();
-      assert.deepEqual(names, ["ari.csv", "ari.json", "ari.md", "grid.svg"]);
+      assert.deepEqual(names, [
+        "ari.csv",
+        "ari.json",
+        "ari.md",
+        "grid.svg",
+        "run.json",
+        "summary.json",
+      ]);
     });
   } finally {
     await Deno.remove(out, { recursive: true });
@@ -81,9 +104,9 @@ Deno.test("parseToyArgs decodes flags and rejects bad ones", () => {
     n: 64,
     out: "x",
   });
-  assert.throws(() => parseToyArgs(["--n", "ten"]), /Expected an integer, got "ten"/);
-  assert.throws(() => parseToyArgs(["--n", "2"]), /Invalid n = 2/);
-  assert.throws(() => parseToyArgs(["--bogus", "1"]), /Invalid arguments/);
+  assert.throws(() => parseToyArgs(["--n", "ten"]), /Invalid --n "ten": expected an integer/);
+  assert.throws(() => parseToyArgs(["--n", "2"]), /Invalid --n "2": expected an integer in \[3,/);
+  assert.throws(() => parseToyArgs(["--bogus", "1"]), /Unknown flag --bogus for exp:toy/);
 });
 
 Deno.test("main --help prints the usage and runs nothing", async () => {
