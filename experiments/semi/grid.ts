@@ -22,7 +22,7 @@
  * @module
  */
 import { E, PathReporter, t } from "../../lib/deps/fp.ts";
-import type { CellResult, SemiConfig } from "../mnist/semi.ts";
+import type { CellResult, SemiConfig } from "./cell.ts";
 import { selectBackend } from "../tf/backend.ts";
 import { isConvolutional } from "../tf/models.ts";
 import {
@@ -570,7 +570,7 @@ export async function readEmbeddingsFile(
 }
 
 /**
- * Maps the `CellResult` of experiments/mnist/semi.ts to the grid's {@link CellOutcome}: the
+ * Maps the `CellResult` of experiments/semi/cell.ts to the grid's {@link CellOutcome}: the
  * test batch metrics from each run's summary, and the hold-out / test embeddings read back
  * from the files it wrote (the grid refits the probe itself so that every cell file records
  * the probe's iterations and final gradient norm; its accuracy equals runSemiCell's own
@@ -610,7 +610,7 @@ export async function cellOutcomeFromSemiResult(result: CellResult): Promise<Cel
 
 /**
  * The real cell runner: selects the tfjs backend once, then per cell calls `runSemiCell` of
- * experiments/mnist/semi.ts (imported lazily, so the grid's tests never load the engine)
+ * experiments/semi/cell.ts (imported lazily, so the grid's tests never load the engine)
  * with {@link cellConfig} and maps its result with {@link cellOutcomeFromSemiResult}.
  *
  * @param config The grid configuration.
@@ -622,7 +622,7 @@ export function semiCellRunner(config: SemiGridConfig): CellRunner {
     backend ??= selectBackend(config.backend ?? "auto", undefined, {
       convolutional: isConvolutional(config.model ?? "mlp"),
     }).then((b) => b.name);
-    const { runSemiCell } = await import("../mnist/semi.ts");
+    const { runSemiCell } = await import("./cell.ts");
     const result = await runSemiCell(cellConfig(config, cell, context), await backend);
     return cellOutcomeFromSemiResult(result);
   };

@@ -16,7 +16,7 @@ import {
   semiGridCommand,
 } from "./grid.ts";
 import { Interrupted, parseFlags, semiCommand } from "../cli.ts";
-import type { SemiConfig } from "../mnist/semi.ts";
+import type { SemiConfig } from "./cell.ts";
 import { E } from "../../lib/deps/fp.ts";
 
 // Synthetic embeddings: class c sits at `separation` along axis c of R^10, plus uniform noise
@@ -392,7 +392,7 @@ Deno.test("semi grid: one results directory per grid; Ctrl-C in a cell stops the
     // Other training settings in the same directory would mix two grids: refused with the diff.
     await assert.rejects(
       () => main([...argv, "--steps", "5"], fake.run),
-      /settings differ from the saved run \(steps: 30000 → 5\)/,
+      /settings differ from the saved run \(steps: 10000 → 5\)/,
     );
     // A directory holding another command's run is refused.
     const other = await Deno.makeTempDir();

@@ -1,6 +1,7 @@
 /**
- * `deno task exp:semi`: one cell (n_ℓ, k_w) of the semi-supervised experiment (paper §4.2,
- * appendix 11.2, Figure 4).
+ * One cell (n_ℓ, k_w, seed) of the semi-supervised experiment (paper §4.2, appendix 11.2,
+ * Figure 4): `deno task exp:semi` runs one (experiments/semi/main.ts), the grid runs many
+ * (experiments/semi/grid.ts); both import this module, which imports neither.
  *
  * Protocol (reference code): a balanced hold-out of 1000 train images (100 per class) for the
  * linear probe; from the other 59 000, n_ℓ // (10 − k_w) labelled images of each kept class
@@ -16,11 +17,7 @@
  *
  * @module
  */
-import { type ConfigOf, parseOrExit, runMain, semiCommand, type semiFlags } from "../cli.ts";
-import { markFinished, openRunDir } from "../run_dir.ts";
-import { selectBackend } from "../tf/backend.ts";
-import { isConvolutional } from "../tf/models.ts";
-import type { GridReport } from "../semi/grid.ts";
+import type { ConfigOf, semiFlags } from "../cli.ts";
 import {
   balancedHoldout,
   batchAt,
@@ -41,8 +38,8 @@ import {
   type RunSummary,
   trainRun,
   type TrainSetup,
-} from "./engine.ts";
-import { defaultOut, engineConfig, evaluationBatches, type MnistConfig, modelFor } from "./main.ts";
+} from "../mnist/engine.ts";
+import { defaultOut, engineConfig, evaluationBatches, type MnistConfig } from "../mnist/main.ts";
 
 type RawSemiConfig = ConfigOf<typeof semiFlags>;
 /** The parsed flags of `exp:semi` (every flag but `out` / `dataDir` has a default). */
@@ -208,44 +205,4 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
   };
   await writeJsonAtomic(`${out}/cell.json`, result);
   return result;
-}
-
-/**
- * Runs `exp:semi` (one cell) with the given arguments.
- *
- * @param argv Command-line arguments.
- * @returns The cell's result.
- */
-export async function main(argv: readonly string[]): Promise<CellResult | GridReport> {
-  const cfg = parseOrExit(semiCommand, argv) as SemiConfig;
-  if (cfg.grid) {
-    // The whole grid (resumable cell by cell, Figure 4): the grid runner, loaded lazily.
-    const grid = await import("../semi/grid.ts");
-    const config = grid.gridConfigFromSemiConfig(cfg);
-    await grid.openGridDir(config);
-    return grid.runGrid(grid.gridOptionsOf(config), grid.semiCellRunner(config));
-  }
-  const out = (cfg.out ?? cellOut(cfg)).replace(/\/+$/, "");
-  await openRunDir(out, { command: "exp:semi", config: cfg, resume: cfg.resume });
-  const backend = await selectBackend(cfg.backend, undefined, {
-    convolutional: isConvolutional(modelFor(cfg as unknown as MnistConfig)),
-  });
-  const r = await runSemiCell({ ...cfg, out }, backend.name);
-  await markFinished(out, r.ours.summary.stepsDone);
-  for (const [name, m] of [["ours", r.ours], ["ce", r.ce]] as const) {
-    console.log(
-      `[exp:semi] n_l = ${r.nLabelled}, k_w = ${r.withheld}, ${name}: clustering error ` +
-        `${m.clusteringError.toFixed(4)}, probe test accuracy ${m.probeTestAccuracy.toFixed(4)}`,
-    );
-  }
-  return r;
-}
-
-if (import.meta.main) {
-  await runMain(async () => {
-    const result = await main(Deno.args);
-    if ("failed" in result && result.failed.length > 0) {
-      throw new Error(`${result.failed.length} grid cell(s) failed (listed above)`);
-    }
-  });
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
 import { parseFlags, semiCommand } from "../cli.ts";
-import { main, runSemiCell } from "./semi.ts";
-import type { CellResult, SemiConfig } from "./semi.ts";
+import { runSemiCell } from "./cell.ts";
+import { main } from "./main.ts";
+import type { CellResult, SemiConfig } from "./cell.ts";
 
 Deno.test("exp:semi smoke run: one cell, both methods trained, probed and written", async () => {
   const out = await Deno.makeTempDir();
