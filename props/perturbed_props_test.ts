@@ -303,13 +303,19 @@ Deno.test("5. convexity, ranges, ε → 0 and the 1/√B rate", async (t) => {
       { seed: 42, numRuns: 100 },
     );
   });
-  await t.step("A*_ε → A* as ε → 0 on instances with a unique optimum", () => {
+  await t.step("A*_ε → A* and M*_ε → M* as ε → 0 on instances with a unique optimum", () => {
     fc.assert(
       fc.property(problemArb(2, 8), ({ sigma, k, seed }) => {
-        const exact = maxSpanningForest(sigma, k).adjacency.data;
+        const forest = maxSpanningForest(sigma, k);
         // Grid Σ entries differ by ≥ 1e-6, so ε = 1e-9 × |z| never reorders them in practice.
         const est = makePerturbed((s) => maxSpanningForest(s, k), gaussian(1e-9, 5))(sigma, seed);
-        assert.deepEqual(est.adjacency.data, exact);
+        assert.deepEqual(est.adjacency.data, forest.adjacency.data);
+        // M* from the labels, written out here rather than read from the forest's connectivity.
+        const n = sigma.n, labels = forest.labels;
+        const connectivity = new Float64Array(n * n).map((_, u) =>
+          labels[Math.floor(u / n)] === labels[u % n] ? 1 : 0
+        );
+        assert.deepEqual(est.connectivity.data, connectivity);
       }),
       { seed: 42, numRuns: 100 },
     );
