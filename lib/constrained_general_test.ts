@@ -21,6 +21,11 @@ import {
 } from "./constraints.ts";
 import { InfeasibleConstraintsError } from "./errors.ts";
 import { testRng } from "../props/mc_stats.ts";
+import {
+  bruteForcePartitions as bruteForce,
+  constraintEntry as entry,
+  referenceGreedy,
+} from "../props/brute_force.ts";
 
 /** Σ = −‖x_i − x_j‖². */
 function sigmaOf(x: readonly (readonly number[])[]): Matrix {
@@ -31,97 +36,6 @@ function sigmaOf(x: readonly (readonly number[])[]): Matrix {
     }
   }
   return fromData(n, d);
-}
-
-/** Total weight of a maximum spanning tree of `members` (Prim, O(m²)). */
-function mstWeight(sigma: Matrix, members: readonly number[]): number {
-  const n = sigma.n, m = members.length;
-  if (m < 2) return 0;
-  const inTree = new Array(m).fill(false), key = new Array(m).fill(-Infinity);
-  inTree[0] = true;
-  for (let u = 1; u < m; u++) key[u] = sigma.data[members[0] * n + members[u]];
-  let total = 0;
-  for (let step = 1; step < m; step++) {
-    let next = -1;
-    for (let u = 0; u < m; u++) if (!inTree[u] && (next === -1 || key[u] > key[next])) next = u;
-    inTree[next] = true;
-    total += key[next];
-    for (let u = 0; u < m; u++) {
-      if (!inTree[u]) key[u] = Math.max(key[u], sigma.data[members[next] * n + members[u]]);
-    }
-  }
-  return total;
-}
-
-/** Must-link (1) / cannot-link (0) / unknown (−1) entry. */
-const entry = (c: Constraints, i: number, j: number) => c.data[i * c.n + j];
-
-/** Best ⟨A, Σ⟩ over feasible k-block partitions; −∞ if none. Prunes on each assignment. */
-function bruteForce(sigma: Matrix, k: number, c: Constraints): number {
-  const n = sigma.n, block = new Array(n).fill(-1);
-  let best = -Infinity;
-  const visit = (i: number, used: number) => {
-    if (used + (n - i) < k) return;
-    if (i === n) {
-      if (used !== k) return;
-      let v = 0;
-      for (let b = 0; b < k; b++) {
-        v += 2 * mstWeight(sigma, block.map((x, p) => (x === b ? p : -1)).filter((p) => p >= 0));
-      }
-      best = Math.max(best, v);
-      return;
-    }
-    for (let b = 0; b <= used && b < k; b++) {
-      let ok = true;
-      for (let p = 0; p < i && ok; p++) {
-        const e = entry(c, p, i);
-        if ((e === 1 && block[p] !== b) || (e === 0 && block[p] === b)) ok = false;
-      }
-      if (!ok) continue;
-      block[i] = b;
-      visit(i + 1, b === used ? used + 1 : used);
-    }
-    block[i] = -1;
-  };
-  visit(0, 0);
-  return best;
-}
-
-/**
- * The reference greedy: ⟨A, Σ⟩ of its forest, or −∞ when it gets stuck above k components or
- * ends with a must-link pair apart.
- */
-function referenceGreedy(sigma: Matrix, k: number, c: Constraints): number {
-  const n = sigma.n, pairs: [number, number][] = [];
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j]);
-  const must = (p: [number, number]) => (entry(c, p[0], p[1]) === 1 ? 1 : 0);
-  pairs.sort((p, q) =>
-    must(q) - must(p) || sigma.data[q[0] * n + q[1]] - sigma.data[p[0] * n + p[1]]
-  );
-  const comp = Array.from({ length: n }, (_, i) => i); // component id per point, relabelled
-  let count = n, value = 0;
-  for (const [i, j] of pairs) {
-    if (count === k) break;
-    const a = comp[i], b = comp[j];
-    if (a === b) continue;
-    let clash = false;
-    for (let p = 0; p < n; p++) {
-      for (let q = 0; q < n; q++) {
-        if (comp[p] === a && comp[q] === b && entry(c, p, q) === 0) clash = true;
-      }
-    }
-    if (clash) continue;
-    for (let p = 0; p < n; p++) if (comp[p] === b) comp[p] = a;
-    count--;
-    value += 2 * sigma.data[i * n + j];
-  }
-  if (count !== k) return -Infinity;
-  // Success means a forest that satisfies M_Ω: the greedy never checks must-link pairs it could
-  // not join (contradictory constraints), so check them here.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) if (entry(c, i, j) === 1 && comp[i] !== comp[j]) return -Infinity;
-  }
-  return value;
 }
 
 /** Checks the forest's shape and constraints by hand; returns ⟨A, Σ⟩ from its edges. */

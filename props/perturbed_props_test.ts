@@ -15,13 +15,12 @@ import {
   type Constraints,
   constraintsFromLabels,
   exactConstrainedSpanningForest,
-  satisfies,
 } from "../lib/constraints.ts";
 import { makePerturbed, type PerturbedOptions } from "../lib/perturbed.ts";
 import { fyLoss, partialFyLoss } from "../lib/fy_loss.ts";
 import { scoreFunctionGradient } from "../lib/score_function.ts";
 import { symmetricNoise } from "../lib/noise.ts";
-import { forEachForest } from "./brute_force.ts";
+import { forEachForest, respects } from "./brute_force.ts";
 
 /** Symmetric Σ from n(n−1)/2 upper-triangle values (diagonal 0). */
 function symmetric(n: number, upper: readonly number[]): Matrix {
@@ -254,7 +253,7 @@ Deno.test("4. Proposition 2: partial loss ≤ min over y ∈ C_k(M_Ω) of the FY
       const full = fyLoss(opts);
       let best = Infinity, count = 0;
       forEachForest(sigma.n, k, (f) => {
-        if (!satisfies(c, f.labels)) return;
+        if (!respects(c, f.labels)) return;
         const data = new Float64Array(sigma.n ** 2);
         for (const [i, j] of f.edges) data[i * sigma.n + j] = data[j * sigma.n + i] = 1;
         best = Math.min(best, full(sigma, fromData(sigma.n, data), seed).loss);
