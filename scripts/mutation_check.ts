@@ -308,9 +308,44 @@ export const MUTANTS: readonly Mutant[] = [
     to: "addEdges(counts, n, bound, m, -0.5);\n      total",
     tests: LOSS_TESTS,
   },
-  // spanning_forest.ts / max_forest.ts: controls (these are expected to be killed already).
+  // Controls in modules whose tests were already strong (expected killed).
   {
-    id: "forest-value-half",
+    id: "prim-stale-key",
+    file: "lib/max_forest.ts",
+    from: "key[p] = b = w;",
+    to: "key[p] = w;",
+    tests: [...FOREST_TESTS, "lib/max_forest.ts"],
+  },
+  {
+    id: "metrics-nmi-max-normaliser",
+    file: "lib/metrics.ts",
+    from: "const normaliser = (entropy(rowSums, n) + entropy(colSums, n)) / 2;",
+    to: "const normaliser = Math.max(entropy(rowSums, n), entropy(colSums, n));",
+    tests: ["lib/metrics.ts", "lib/metrics_test.ts", "props/metrics_props_test.ts"],
+  },
+  {
+    id: "metrics-ari-swapped-margins",
+    file: "lib/metrics.ts",
+    from: "return (2 * (tp * tn - fn * fp)) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn));",
+    to: "return (2 * (tp * tn - fn * fp)) / ((tp + fn) * (fp + tn) + (tp + fp) * (fn + tn));",
+    tests: ["lib/metrics.ts", "lib/metrics_test.ts", "props/metrics_props_test.ts"],
+  },
+  {
+    id: "similarity-sample-std",
+    file: "lib/similarity.ts",
+    from: "const std = Math.sqrt(squares / data.length);",
+    to: "const std = Math.sqrt(squares / (data.length - 1));",
+    tests: ["lib/similarity.ts", "lib/similarity_test.ts", "props/similarity_props_test.ts"],
+  },
+  {
+    id: "sinkhorn-half-log",
+    file: "lib/sinkhorn.ts",
+    from: "f[i] = -eps * (m + Math.log(s));",
+    to: "f[i] = -eps * (m + Math.log(s) / 2);",
+    tests: ["lib/sinkhorn.ts", "lib/sinkhorn_test.ts", "props/sinkhorn_props_test.ts"],
+  },
+  {
+    id: "forest-labels-shifted",
     file: "lib/spanning_forest.ts",
     from: "const r = sets.find(i);",
     to: "const r = sets.find(i === 0 ? i : i - 1);",
