@@ -1,6 +1,6 @@
 /**
  * Measures how often the fast constrained solver reaches the exact optimum of Definition 5 on
- * random instances with partially labelled points (Σ = −‖x_i − x_j‖², Gaussian points).
+ * random instances with partially labelled points (Σ = −‖x_i − x_j‖², points uniform in [0, 1]²).
  *
  *     deno run scripts/constrained_optimality.ts [trials=2000] [n=8]
  */
