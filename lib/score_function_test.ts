@@ -14,7 +14,7 @@
  *   general k (where M ≠ A).
  *
  * False alarms. A per-instance check fails at |t| > 6.5 (Student t with ≥ 19 degrees of freedom:
- * P ≤ 3.2e-6 per check); across the ≈ 1500 checks below, ≤ 5e-3 in all (Bonferroni). The
+ * P ≤ 3.2e-6 per check); across the ≈ 2000 checks below, ≤ 7e-3 in all (Bonferroni). The
  * combined statistics Σ t/√I fail at > 4.5 (sd ≈ 1.06 under the null: P ≈ 2e-5 each). The seeds
  * are fixed, so the suite is deterministic; these rates are those of a correct implementation
  * over the choice of seeds.
