@@ -357,6 +357,7 @@ function parseArgs(args: string[]): { only: Set<string> | null; list: boolean } 
   let only: Set<string> | null = null;
   let list = false;
   for (let t = 0; t < args.length; t++) {
+    if (args[t] === "--") continue; // `deno task mutation -- …` passes it through
     if (args[t] === "--list") list = true;
     else if (args[t] === "--only") {
       const v = args[++t];
