@@ -9,6 +9,8 @@ import {
 } from "./constraints.ts";
 import { InfeasibleConstraintsError } from "./errors.ts";
 import { maxSpanningForest } from "./spanning_forest.ts";
+import { respects } from "../props/brute_force.ts";
+import { testRng } from "../props/mc_stats.ts";
 
 const negSq = (x: number[][]) =>
   matrix(x.map((p) => x.map((q) => -p.reduce((s, v, d) => s + (v - q[d]) ** 2, 0))));
@@ -103,5 +105,35 @@ Deno.test("constrained spanning forest (Definition 5)", async (t) => {
     assert.throws(() => constraintsFromMatrix([[1, 1], [0, 1]]), /not symmetric at \(0, 1\)/);
     assert.throws(() => constraintsFromMatrix([[0, null], [null, 1]]), /diagonal must be 1/);
     assert.throws(() => constraintsFromMatrix([[1, 2 as 1], [2 as 1, 1]]), /expected 0, 1 or null/);
+  });
+  await t.step("satisfies agrees with an independent check on drawn labellings", () => {
+    // Each known pair can fail on its own: must-link apart, cannot-link together, or both.
+    const rand = testRng(8);
+    let yes = 0, no = 0;
+    for (let t = 0; t < 500; t++) {
+      const n = 2 + Math.floor(rand() * 6);
+      const rows: (0 | 1 | null)[][] = Array.from({ length: n }, () => new Array(n).fill(null));
+      for (let i = 0; i < n; i++) {
+        rows[i][i] = 1;
+        for (let j = i + 1; j < n; j++) {
+          const r = rand();
+          rows[i][j] = rows[j][i] = r < 0.2 ? 1 : r < 0.4 ? 0 : null;
+        }
+      }
+      const c = constraintsFromMatrix(rows);
+      const labels = Array.from({ length: n }, () => Math.floor(rand() * 3));
+      const want = respects(c, labels);
+      assert.equal(satisfies(c, labels), want, `${JSON.stringify(rows)} ${labels}`);
+      if (want) yes++;
+      else no++;
+    }
+    assert.ok(yes > 50 && no > 50, `${yes} / ${no}`);
+    // Must-link alone, and cannot-link alone.
+    const must = constraintsFromMatrix([[1, 1, null], [1, 1, null], [null, null, 1]]);
+    assert.equal(satisfies(must, [0, 1, 1]), false);
+    assert.equal(satisfies(must, [0, 0, 1]), true);
+    const cannot = constraintsFromMatrix([[1, 0, null], [0, 1, null], [null, null, 1]]);
+    assert.equal(satisfies(cannot, [0, 0, 1]), false);
+    assert.equal(satisfies(cannot, [0, 1, 1]), true);
   });
 });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { fromData, matrix } from "./matrix.ts";
-import { constraintsFromLabels, satisfies } from "./constraints.ts";
+import { constrainedSpanningForest, constraintsFromLabels, satisfies } from "./constraints.ts";
 import { fyLoss, fyTarget, partialFyLoss } from "./fy_loss.ts";
 import { connectivityFromLabels } from "./metrics.ts";
 import { negSquaredDistances } from "./similarity.ts";
 import { maxSpanningForest } from "./spanning_forest.ts";
 import { symmetricNoise } from "./noise.ts";
+import { symmetricData, testRng } from "../props/mc_stats.ts";
 
 const opts = { k: 2, epsilon: 0.1, samples: 10, noise: "gaussian" as const };
 const sigma = matrix([[0, 1, -1, -2], [1, 0, -1, -2], [-1, -1, 0, 3], [-2, -2, 3, 0]]);
@@ -70,6 +71,48 @@ Deno.test("partialFyLoss", async (t) => {
     assert.ok(loss(sigma, constraints, 999).loss < 0.1 * first);
     assert.ok(satisfies(constraints, maxSpanningForest(sigma, k).labels));
   });
+  await t.step(
+    "README identity with unlabelled points: F_ε − F̃_ε and A_ε − Ã_ε of the fast solver (CRN)",
+    () => {
+      // The loss is the mean over the documented draws Σ_b = Σ + εZ_b of F(Σ_b) − F̃(Σ_b; M_Ω),
+      // F̃ the fast constrained solver's value (possibly sub-optimal), recomputed here solve by
+      // solve; and it is ≥ the exact partial loss (same draws) ≥ 0.
+      const rand = testRng(515);
+      for (let c = 0; c < 12; c++) {
+        const n = 5 + Math.floor(rand() * 4);
+        const labels = Array.from(
+          { length: n },
+          () => (rand() < 0.5 ? null : Math.floor(rand() * 3)),
+        );
+        const classes = new Set(labels.filter((l) => l !== null)).size;
+        const free = labels.filter((l) => l === null).length;
+        const k = Math.max(1, classes) + Math.floor(rand() * (free + 1));
+        if (k > n) continue;
+        const epsilon = Math.exp(Math.log(0.05) + rand() * Math.log(60));
+        const s = fromData(n, symmetricData(n, () => 4 * rand() - 2));
+        const cons = constraintsFromLabels(labels), B = 20, seed = 300 + c;
+        const o = { k, epsilon, samples: B, noise: "gaussian" as const };
+        const fast = partialFyLoss(o)(s, cons, seed);
+        const exact = partialFyLoss({ ...o, constrainedSolver: "exact" })(s, cons, seed);
+        let loss = 0;
+        const grad = new Float64Array(n * n);
+        for (let b = 0; b < B; b++) {
+          const z = symmetricNoise("gaussian", n, seed, b).data;
+          const p = fromData(n, s.data.map((v, u) => v + epsilon * z[u]));
+          const free = maxSpanningForest(p, k), bound = constrainedSpanningForest(p, k, cons);
+          loss += Math.max(0, free.value - bound.value) / B;
+          for (const [i, j] of free.edges) grad[i * n + j] = grad[j * n + i] += 1 / B;
+          for (const [i, j] of bound.edges) grad[i * n + j] = grad[j * n + i] -= 1 / B;
+        }
+        const what = `labels ${JSON.stringify(labels)}, k = ${k}, ε = ${epsilon}`;
+        assert.ok(Math.abs(fast.loss - loss) <= 1e-9 * (1 + Math.abs(loss)), what);
+        for (let u = 0; u < n * n; u++) {
+          assert.ok(Math.abs(fast.grad.data[u] - grad[u]) < 1e-12, what);
+        }
+        assert.ok(exact.loss >= 0 && fast.loss >= exact.loss - 1e-9 * (1 + exact.loss), what);
+      }
+    },
+  );
 });
 
 Deno.test("fyTarget: the best forest with the label classes as trees (brute force)", () => {

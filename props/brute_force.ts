@@ -1,11 +1,14 @@
 /**
- * Brute-force oracles for the property tests: every k-spanning forest of the complete graph
- * on n ≤ 7 points, enumerated as (n − k)-subsets of the n(n − 1)/2 edges that are acyclic.
+ * Brute-force oracles for the property tests, written without library code (no DisjointSets, no
+ * `satisfies`, no library spanning tree) so that a bug there cannot hide in the oracle: every
+ * k-spanning forest of the complete graph on n ≤ 7 points, enumerated as (n − k)-subsets of the
+ * n(n − 1)/2 edges that are acyclic; every partition into k blocks under M_Ω; the reference
+ * greedy of the paper's code.
  *
  * @module
  */
 import type { Matrix } from "../lib/matrix.ts";
-import { DisjointSets, labelsFromSets } from "../lib/spanning_forest.ts";
+import type { Constraints } from "../lib/constraints.ts";
 
 /** One enumerated forest: its edges, labels and ⟨A, Σ⟩-ready edge list. */
 export interface EnumeratedForest {
@@ -29,9 +32,19 @@ export function forEachForest(n: number, k: number, visit: (f: EnumeratedForest)
   const need = n - k;
   const rec = (start: number) => {
     if (chosen.length === need) {
-      const sets = new DisjointSets(n);
-      for (const [a, b] of chosen) if (sets.union(a, b) === -1) return;
-      visit({ edges: chosen.slice(), labels: labelsFromSets(sets, n) });
+      // Component id per point, merged by relabelling; an edge inside a component is a cycle.
+      const comp = Array.from({ length: n }, (_, i) => i);
+      for (const [a, b] of chosen) {
+        const ca = comp[a], cb = comp[b];
+        if (ca === cb) return;
+        for (let p = 0; p < n; p++) if (comp[p] === cb) comp[p] = ca;
+      }
+      const ids = new Map<number, number>(), labels = new Int32Array(n);
+      for (let p = 0; p < n; p++) {
+        if (!ids.has(comp[p])) ids.set(comp[p], ids.size);
+        labels[p] = ids.get(comp[p])!;
+      }
+      visit({ edges: chosen.slice(), labels });
       return;
     }
     for (let t = start; t <= all.length - (need - chosen.length); t++) {
@@ -71,4 +84,117 @@ export function bruteForceBest(
     if (keep(f)) best = Math.max(best, forestValue(sigma, f.edges));
   });
   return best;
+}
+
+/**
+ * Whether `labels` keeps every must-link pair of M_Ω together and every cannot-link pair apart.
+ *
+ * @param c The constraints.
+ * @param labels Cluster id per point.
+ * @returns True iff every known pair is respected.
+ */
+export function respects(c: Constraints, labels: ArrayLike<number>): boolean {
+  const n = c.n;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const e = c.data[i * n + j];
+      if (e === 1 && labels[i] !== labels[j]) return false;
+      if (e === 0 && i !== j && labels[i] === labels[j]) return false;
+    }
+  }
+  return true;
+}
+
+/** Total weight of a maximum spanning tree of `members` (Prim, O(m²)). */
+export function mstWeight(sigma: Matrix, members: readonly number[]): number {
+  const n = sigma.n, m = members.length;
+  if (m < 2) return 0;
+  const inTree = new Array(m).fill(false), key = new Array(m).fill(-Infinity);
+  inTree[0] = true;
+  for (let u = 1; u < m; u++) key[u] = sigma.data[members[0] * n + members[u]];
+  let total = 0;
+  for (let step = 1; step < m; step++) {
+    let next = -1;
+    for (let u = 0; u < m; u++) if (!inTree[u] && (next === -1 || key[u] > key[next])) next = u;
+    inTree[next] = true;
+    total += key[next];
+    for (let u = 0; u < m; u++) {
+      if (!inTree[u]) key[u] = Math.max(key[u], sigma.data[members[next] * n + members[u]]);
+    }
+  }
+  return total;
+}
+
+/** Must-link (1) / cannot-link (0) / unknown (−1) entry. */
+export const constraintEntry = (c: Constraints, i: number, j: number): number =>
+  c.data[i * c.n + j];
+
+/** Best ⟨A, Σ⟩ over feasible k-block partitions; −∞ if none. Prunes on each assignment. */
+export function bruteForcePartitions(sigma: Matrix, k: number, c: Constraints): number {
+  const n = sigma.n, block = new Array(n).fill(-1);
+  let best = -Infinity;
+  const visit = (i: number, used: number) => {
+    if (used + (n - i) < k) return;
+    if (i === n) {
+      if (used !== k) return;
+      let v = 0;
+      for (let b = 0; b < k; b++) {
+        v += 2 * mstWeight(sigma, block.map((x, p) => (x === b ? p : -1)).filter((p) => p >= 0));
+      }
+      best = Math.max(best, v);
+      return;
+    }
+    for (let b = 0; b <= used && b < k; b++) {
+      let ok = true;
+      for (let p = 0; p < i && ok; p++) {
+        const e = constraintEntry(c, p, i);
+        if ((e === 1 && block[p] !== b) || (e === 0 && block[p] === b)) ok = false;
+      }
+      if (!ok) continue;
+      block[i] = b;
+      visit(i + 1, b === used ? used + 1 : used);
+    }
+    block[i] = -1;
+  };
+  visit(0, 0);
+  return best;
+}
+
+/**
+ * The reference greedy: ⟨A, Σ⟩ of its forest, or −∞ when it gets stuck above k components or
+ * ends with a must-link pair apart.
+ */
+export function referenceGreedy(sigma: Matrix, k: number, c: Constraints): number {
+  const n = sigma.n, pairs: [number, number][] = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push([i, j]);
+  const must = (p: [number, number]) => (constraintEntry(c, p[0], p[1]) === 1 ? 1 : 0);
+  pairs.sort((p, q) =>
+    must(q) - must(p) || sigma.data[q[0] * n + q[1]] - sigma.data[p[0] * n + p[1]]
+  );
+  const comp = Array.from({ length: n }, (_, i) => i); // component id per point, relabelled
+  let count = n, value = 0;
+  for (const [i, j] of pairs) {
+    if (count === k) break;
+    const a = comp[i], b = comp[j];
+    if (a === b) continue;
+    let clash = false;
+    for (let p = 0; p < n; p++) {
+      for (let q = 0; q < n; q++) {
+        if (comp[p] === a && comp[q] === b && constraintEntry(c, p, q) === 0) clash = true;
+      }
+    }
+    if (clash) continue;
+    for (let p = 0; p < n; p++) if (comp[p] === b) comp[p] = a;
+    count--;
+    value += 2 * sigma.data[i * n + j];
+  }
+  if (count !== k) return -Infinity;
+  // Success means a forest that satisfies M_Ω: the greedy never checks must-link pairs it could
+  // not join (contradictory constraints), so check them here.
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (constraintEntry(c, i, j) === 1 && comp[i] !== comp[j]) return -Infinity;
+    }
+  }
+  return value;
 }

@@ -9,14 +9,11 @@
  *     deno task bench:compare -- --large # adds n = 10 000 (Σ is 800 MB)
  *
  * Needs python3 with numpy and scipy; without them it says so and times our side only.
+ * Exits with status 1 when a partition differs from scipy's at some k (the README's claim "same
+ * partition at every k" rests on this check), 0 otherwise.
  */
 import { memoryFloorPassFor, negSquaredDistanceMatrix, randomPoints } from "../bench/inputs.ts";
-import {
-  DisjointSets,
-  forestHierarchy,
-  type Hierarchy,
-  unsafeForestHierarchy,
-} from "../lib/spanning_forest.ts";
+import { forestHierarchy, type Hierarchy, unsafeForestHierarchy } from "../lib/spanning_forest.ts";
 
 import { type Command, flag, parseOrExit, runMain } from "../experiments/cli.ts";
 
@@ -54,16 +51,25 @@ function timeMs(reps: number, f: () => unknown): number {
   return median(ts);
 }
 
-/** True iff both merge sequences join the same two clusters at every step (so every k agrees). */
-function sameMerges(h: Hierarchy, a: Int32Array, b: Int32Array): boolean {
-  const sets = new DisjointSets(h.n);
+/**
+ * The first merge step at which the two merge sequences join different pairs of clusters (so
+ * some k has different partitions), or −1 when they agree at every step. Clusters are tracked
+ * here with a plain union–find, not the library's, so that the check does not share code with
+ * what it checks.
+ */
+export function firstMergeMismatch(h: Hierarchy, a: Int32Array, b: Int32Array): number {
+  const parent = Int32Array.from({ length: h.n }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
   for (let t = 0; t < h.n - 1; t++) {
-    const ours = [sets.find(h.left[t]), sets.find(h.right[t])].sort((p, q) => p - q);
-    const theirs = [sets.find(a[t]), sets.find(b[t])].sort((p, q) => p - q);
-    if (ours[0] !== theirs[0] || ours[1] !== theirs[1]) return false;
-    sets.union(h.left[t], h.right[t]);
+    const ours = [find(h.left[t]), find(h.right[t])].sort((p, q) => p - q);
+    const theirs = [find(a[t]), find(b[t])].sort((p, q) => p - q);
+    if (ours[0] !== theirs[0] || ours[1] !== theirs[1] || ours[0] === ours[1]) return t;
+    parent[ours[1]] = ours[0];
   }
-  return true;
+  return -1;
 }
 
 async function scipyLinkage(
@@ -110,6 +116,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const sizes = [...cfg.sizes!, ...(cfg.large ? [10_000] : [])];
   const rows: string[] = [];
   let versions = "", skipped = "";
+  const mismatches: string[] = [];
   for (const n of sizes) {
     const reps = n >= 10_000 ? 3 : n >= 4096 ? 5 : 9;
     const x = randomPoints(n, DIM(), 2024 + n);
@@ -130,7 +137,11 @@ async function main(argv: readonly string[]): Promise<void> {
       versions = sp.versions;
       scipyCell = sp.ms.toFixed(1);
       ratio = (sp.ms / ours).toFixed(1) + "×";
-      same = sameMerges(h, sp.a, sp.b) ? "yes" : "**NO**";
+      const at = firstMergeMismatch(h, sp.a, sp.b);
+      same = at === -1 ? "yes" : "**NO**";
+      if (at !== -1) {
+        mismatches.push(`n = ${n}: merge ${at} differs from scipy's (k = ${n - at - 1})`);
+      }
     }
     rows.push(
       `| ${n} | ${scipyCell} | ${ours.toFixed(1)} | ${checked.toFixed(1)} | ${
@@ -152,6 +163,10 @@ async function main(argv: readonly string[]): Promise<void> {
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(r);
   if (skipped) console.log(`\nscipy skipped: ${skipped}`);
+  if (mismatches.length > 0) {
+    console.error(`Partition mismatch with scipy:\n${mismatches.join("\n")}`);
+    Deno.exit(1);
+  }
 }
 
 if (import.meta.main) await runMain(() => main(Deno.args));

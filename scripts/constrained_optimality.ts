@@ -1,8 +1,11 @@
 /**
  * Measures how often the fast constrained solver reaches the exact optimum of Definition 5 on
- * random instances with partially labelled points (Σ = −‖x_i − x_j‖², Gaussian points).
+ * random instances with partially labelled points (Σ = −‖x_i − x_j‖², points uniform in [0, 1]²).
  *
- *     deno run scripts/constrained_optimality.ts [trials=2000] [n=8]
+ *     deno run scripts/constrained_optimality.ts [trials=2000] [n=8] [min-rate-percent]
+ *
+ * With a third argument it exits with status 1 when the rate is below it (e.g. the README's
+ * documented rate minus a margin); `lib/constrained_general_test.ts` asserts the n = 6 rate.
  */
 import {
   constrainedSpanningForest,
@@ -13,6 +16,15 @@ import { matrix } from "../lib/matrix.ts";
 import { prand } from "../lib/deps/rand.ts";
 
 const trials = Number(Deno.args[0] ?? 2000), n = Number(Deno.args[1] ?? 8);
+const minRate = Deno.args[2] === undefined ? null : Number(Deno.args[2]);
+if (!(trials >= 1) || !(n >= 2) || (minRate !== null && !Number.isFinite(minRate))) {
+  console.error(
+    `Invalid arguments ${
+      JSON.stringify(Deno.args)
+    }: expected [trials ≥ 1] [n ≥ 2] [min-rate-percent]`,
+  );
+  Deno.exit(2);
+}
 let rng = prand.xoroshiro128plus(7);
 const uniform = () => {
   const [v, next] = prand.uniformIntDistribution(0, 1e9, rng);
@@ -47,3 +59,7 @@ console.log(
   } %, worst relative gap ${(100 * worst).toFixed(2)} %`,
 );
 if (example) console.log(JSON.stringify(example));
+if (minRate !== null && (100 * optimal) / counted < minRate) {
+  console.error(`Optimality rate below ${minRate} %`);
+  Deno.exit(1);
+}
