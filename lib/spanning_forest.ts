@@ -291,7 +291,15 @@ export function unsafeForestHierarchy(sigma: Matrix): Hierarchy {
 }
 
 function assertHierarchyLevel(h: Hierarchy, k: number): void {
-  assertIntegerInRange("k", k, 1, h.n, `for n = ${h.n}`);
+  // A hierarchy of a disconnected graph (graph_forest.ts) has fewer than n − 1 merges.
+  const coarsest = h.n - h.left.length;
+  assertIntegerInRange(
+    "k",
+    k,
+    coarsest,
+    h.n,
+    `for n = ${h.n}${coarsest > 1 ? ` (the graph has ${coarsest} connected components)` : ""}`,
+  );
 }
 
 /**
