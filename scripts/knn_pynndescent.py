@@ -1,0 +1,31 @@
+"""pynndescent side of the kNN comparison (bench/graph_compare.ts writes the points).
+
+Usage: /usr/bin/python3 scripts/knn_pynndescent.py POINTS.f64 N D K
+Prints one JSON line: {"seconds": graph build time, "index": [...]} for queries given by the
+caller's sample (first 2 numbers of stdout are timing only; indices go to NEIGHBOURS.i32).
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+try:
+    from pynndescent import NNDescent
+except ImportError:
+    print(json.dumps({"skipped": "pynndescent is not installed (Debian: apt install python3-pynndescent)"}))
+    sys.exit(0)
+
+path, n, d, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+x = np.fromfile(path, dtype=np.float64).reshape(n, d).astype(np.float32)
+t = time.perf_counter()
+index = NNDescent(x, n_neighbors=k + 1, random_state=0, n_jobs=1)
+neighbours, _ = index.neighbor_graph
+seconds = time.perf_counter() - t
+# Drop each point itself (pynndescent lists it first).
+out = np.empty((n, k), dtype=np.int32)
+for i in range(n):
+    row = [j for j in neighbours[i] if j != i][:k]
+    out[i, : len(row)] = row
+out.tofile(path + ".pynn.i32")
+print(json.dumps({"seconds": seconds}))
