@@ -134,7 +134,9 @@ export function delaunayGraph(points: PointsLike): Graph {
   const p = toRectMatrix(points, "points");
   assert2d(p);
   const n = p.rows, x = p.data;
-  if (n === 1) return { n, from: new Int32Array(0), to: new Int32Array(0), weight: new Float64Array(0) };
+  if (n === 1) {
+    return { n, from: new Int32Array(0), to: new Int32Array(0), weight: new Float64Array(0) };
+  }
   const d = new Delaunator(x);
   const tri = d.triangles, half = d.halfedges;
   let pairs = 0;
@@ -410,7 +412,9 @@ export function mutualReachability(g: Graph, nb: Neighbours, minSamples: number)
     const d2 = -g.weight[e], ca = core[g.from[e]], cb = core[g.to[e]];
     if (!(d2 >= 0)) {
       throw new RangeError(
-        `Invalid graph edge ${e} weight ${show(g.weight[e])}: mutual reachability needs weights −distance² ≤ 0`,
+        `Invalid graph edge ${e} weight ${
+          show(g.weight[e])
+        }: mutual reachability needs weights −distance² ≤ 0`,
       );
     }
     weight[e] = -Math.max(d2, ca < Infinity ? ca : d2, cb < Infinity ? cb : d2);
