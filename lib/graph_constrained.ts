@@ -132,6 +132,7 @@ export function constrainedForestOnGraph(
  * @param g A graph (not checked).
  * @param k Number of trees.
  * @param ids Class id per point, −1 if unlabelled (not checked).
+ * @param order The edges by decreasing weight, ties by index, when already computed.
  * @returns The forest.
  * @throws {RangeError | InfeasibleConstraintsError} As {@link constrainedForestOnGraph}.
  *
@@ -147,10 +148,10 @@ export function unsafeConstrainedForestOnGraph(
   g: Graph,
   k: number,
   ids: Int32Array,
+  order: Int32Array = argsortDescending(g.weight),
 ): GraphForest {
-  const n = g.n, { from, to, weight } = g;
+  const n = g.n, { from, to } = g;
   assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
-  const order = argsortDescending(weight);
   const sets = new DisjointSets(n);
   const rootClass = Int32Array.from(ids);
   const kept = new Int32Array(n - 1);

@@ -321,6 +321,8 @@ export function graphMaxSpanningForest(g: Graph, k: number): GraphForest {
  *
  * @param g A graph (not checked).
  * @param k Number of trees.
+ * @param order The edges by decreasing weight, ties by index, when already computed (the loss
+ * shares one sort between its two solves); computed when omitted.
  * @returns The forest.
  * @throws {RangeError} If `k` is not an integer in [c, n].
  *
@@ -331,11 +333,15 @@ export function graphMaxSpanningForest(g: Graph, k: number): GraphForest {
  * if (unsafeGraphMaxSpanningForest(graph(2, [[0, 1, 3]]), 1).value !== 6) throw new Error();
  * ```
  */
-export function unsafeGraphMaxSpanningForest(g: Graph, k: number): GraphForest {
+export function unsafeGraphMaxSpanningForest(
+  g: Graph,
+  k: number,
+  order?: Int32Array,
+): GraphForest {
   const n = g.n;
   assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
   const sets = new DisjointSets(n), out = new Int32Array(n - k);
-  const count = kruskal(g, argsortDescending(g.weight), n - k, sets, out);
+  const count = kruskal(g, order ?? argsortDescending(g.weight), n - k, sets, out);
   if (count < n - k) assertGraphK(k, n, sets.count); // ran out of edges: c = sets.count > k
   return graphForestOf(g, out, sets);
 }

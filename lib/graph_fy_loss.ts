@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { argsortDescending } from "./argsort.ts";
 import { assertIntegerInRange, show } from "./errors.ts";
 import { assertGraph, edgeLookup, type Graph } from "./graph.ts";
 import {
@@ -216,8 +217,9 @@ export function partialFyLossOnGraph(
     const m = g.weight.length, marks = new Int8Array(m), grad = new Float64Array(m);
     let total = 0;
     forEachGraphPerturbation(g, perturbed, seed, ({ graph }) => {
-      const free = unsafeGraphMaxSpanningForest(graph, k).edgeIndex;
-      const bound = unsafeConstrainedForestOnGraph(graph, k, ids).edgeIndex;
+      const order = argsortDescending(graph.weight); // one sort for both solves
+      const free = unsafeGraphMaxSpanningForest(graph, k, order).edgeIndex;
+      const bound = unsafeConstrainedForestOnGraph(graph, k, ids, order).edgeIndex;
       for (let t = 0; t < free.length; t++) grad[free[t]] += 1;
       for (let t = 0; t < bound.length; t++) grad[bound[t]] -= 1;
       total += edgeGap(marks, graph.weight, free, bound);
