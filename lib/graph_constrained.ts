@@ -7,8 +7,8 @@
  * is what this solver takes. Algorithm (the graph form of the dense greedy's candidate (b)):
  *
  * 1. Kruskal over the edges by decreasing weight, rejecting a merge of two trees that carry
- *    different classes. The result is the maximum spanning forest of the graph among those
- *    with at most one class per tree.
+ *    different classes: a forest with at most one class per tree (greedy — the best such forest
+ *    is a multiway-cut problem, NP-hard for three classes or more).
  * 2. If a class is split over several trees, no edge can join them without crossing another
  *    class's tree: the greedy stops with {@link InfeasibleConstraintsError}.
  * 3. With c trees left: c > k is infeasible (the graph and the labels force c trees); c < k
@@ -150,21 +150,9 @@ export function unsafeConstrainedForestOnGraph(
   ids: Int32Array,
   order: Int32Array = argsortDescending(g.weight),
 ): GraphForest {
-  const n = g.n, { from, to } = g;
+  const n = g.n;
   assertIntegerInRange("k", k, 1, n, `for n = ${n}`);
-  const sets = new DisjointSets(n);
-  const rootClass = Int32Array.from(ids);
-  const kept = new Int32Array(n - 1);
-  let count = 0;
-  for (let t = 0; t < order.length && sets.count > 1; t++) {
-    const e = order[t], ra = sets.find(from[e]), rb = sets.find(to[e]);
-    if (ra === rb) continue;
-    const ca = rootClass[ra], cb = rootClass[rb];
-    if (ca !== -1 && cb !== -1 && ca !== cb) continue;
-    const r = sets.union(ra, rb);
-    rootClass[r] = ca !== -1 ? ca : cb;
-    kept[count++] = e;
-  }
+  const { sets, kept, count } = rejectionKruskal(g, ids, order);
   // Every class in one tree?
   const classRoot = new Map<number, number>(), classPoint = new Map<number, number>();
   for (let i = 0; i < n; i++) {
@@ -191,6 +179,72 @@ export function unsafeConstrainedForestOnGraph(
   let edges: Int32Array = kept.subarray(0, count);
   if (c < k) edges = pruneLightest(g, edges, ids, k - c);
   return graphForestOf(g, edges.slice());
+}
+
+/**
+ * Kruskal over `order`, rejecting every merge of two trees that carry different classes; runs
+ * until one tree is left or the edges are exhausted.
+ */
+function rejectionKruskal(
+  g: Graph,
+  ids: Int32Array,
+  order: Int32Array,
+): { sets: DisjointSets; rootClass: Int32Array; kept: Int32Array; count: number } {
+  const n = g.n, { from, to } = g;
+  const sets = new DisjointSets(n), rootClass = Int32Array.from(ids);
+  const kept = new Int32Array(Math.max(0, n - 1));
+  let count = 0;
+  for (let t = 0; t < order.length && sets.count > 1; t++) {
+    const e = order[t], ra = sets.find(from[e]), rb = sets.find(to[e]);
+    if (ra === rb) continue;
+    const ca = rootClass[ra], cb = rootClass[rb];
+    if (ca !== -1 && cb !== -1 && ca !== cb) continue;
+    const r = sets.union(ra, rb);
+    rootClass[r] = ca !== -1 ? ca : cb;
+    kept[count++] = e;
+  }
+  return { sets, rootClass, kept, count };
+}
+
+/**
+ * Transductive labelling on a graph: the forest Kruskal builds when it rejects every merge of
+ * two classes (run to the end; a greedy, see the module doc), and each point labelled with the
+ * class of its tree. Unlike {@link constrainedForestOnGraph} a class
+ * may occupy several trees (must-link is relaxed), so it never fails: every point of a
+ * connected component that holds a label gets one; points of unlabelled components get null.
+ * Each labelled point keeps its own label. O(m log m + n).
+ *
+ * @param g A valid graph.
+ * @param labels Partial labels (see {@link PartialLabels}).
+ * @returns The label of every point (null where no label reaches) and the forest.
+ * @throws {TypeError | RangeError} On an invalid graph or labels.
+ *
+ * @example The unlabelled middle point joins its closer labelled neighbour
+ * ```ts
+ * import { graph } from "./graph.ts";
+ * import { propagateLabels } from "./graph_constrained.ts";
+ * import assert from "node:assert/strict";
+ * const g = graph(4, [[0, 1, -1], [1, 2, -4], [2, 3, -1]]);
+ * assert.deepEqual(propagateLabels(g, [7, null, null, 9]).labels, [7, 7, 9, 9]);
+ * ```
+ */
+export function propagateLabels(
+  g: Graph,
+  labels: PartialLabels,
+): { labels: (number | null)[]; forest: GraphForest } {
+  assertGraph("graph", g);
+  const { ids } = classIds("labels", labels, g.n);
+  const valueOf = new Map<number, number>();
+  for (let i = 0; i < g.n; i++) {
+    if (ids[i] !== -1) valueOf.set(ids[i], labels[i] as number);
+  }
+  const { sets, rootClass, kept, count } = rejectionKruskal(g, ids, argsortDescending(g.weight));
+  const out = new Array<number | null>(g.n);
+  for (let i = 0; i < g.n; i++) {
+    const c = rootClass[sets.find(i)];
+    out[i] = c === -1 ? null : valueOf.get(c)!;
+  }
+  return { labels: out, forest: graphForestOf(g, kept.slice(0, count), sets) };
 }
 
 function graphComponentCount(g: Graph): number {

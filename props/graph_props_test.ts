@@ -23,7 +23,7 @@ import {
   graphMaxSpanningForest,
   unsafeGraphMaxSpanningForest,
 } from "../lib/graph_forest.ts";
-import { constrainedForestOnGraph } from "../lib/graph_constrained.ts";
+import { constrainedForestOnGraph, propagateLabels } from "../lib/graph_constrained.ts";
 import { makePerturbedOnGraph } from "../lib/graph_perturbed.ts";
 import { fyLossOnGraph, partialFyLossOnGraph } from "../lib/graph_fy_loss.ts";
 import { GraphCodec } from "../lib/graph_codec.ts";
@@ -532,5 +532,37 @@ Deno.test("argsortDescending is a stable sort by decreasing key (radix and compa
       },
     ),
     { seed: 14, numRuns: 30 },
+  );
+});
+
+Deno.test("propagateLabels: one class per tree, labels kept, the constrained forest when it exists", () => {
+  fc.assert(
+    fc.property(labelledGraphArb(false), ({ g, labels }) => {
+      const { labels: out, forest } = propagateLabels(g, labels);
+      const trees = treesOf(g, forest.edgeIndex), comp = graphComponents(g).labels;
+      const classOfTree = new Map<number, number | null>();
+      for (let i = 0; i < g.n; i++) {
+        if (labels[i] !== null) assert.equal(out[i], labels[i]);
+        const seen = classOfTree.get(trees[i]);
+        if (seen === undefined) classOfTree.set(trees[i], out[i]);
+        else assert.equal(out[i], seen); // one class per tree
+        // A point is unlabelled only when no label is in its connected component.
+        if (out[i] === null) {
+          for (let j = 0; j < g.n; j++) if (comp[j] === comp[i]) assert.equal(labels[j], null);
+        }
+      }
+      const classes = new Set(labels.filter((l) => l !== null)).size;
+      const c = graphComponents(g).count;
+      if (classes > 0 && classes >= c) {
+        let f;
+        try {
+          f = constrainedForestOnGraph(g, classes, labels);
+        } catch {
+          return;
+        }
+        assert.ok(samePartition(f.labels, forest.labels));
+      }
+    }),
+    RUNS,
   );
 });
