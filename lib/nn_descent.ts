@@ -1,9 +1,13 @@
 /**
  * Approximate k nearest neighbours by NN-descent (Dong, Moses & Li, 2011) started from random
- * projection trees — the algorithm of pynndescent, written here in TypeScript because no
- * maintained npm library runs in Deno without a native binary or a browser-only wasm loader
- * (hnswlib-node and usearch download native builds at install time, which fails here;
- * hnswlib-wasm targets browsers with IndexedDB).
+ * projection trees — the algorithm of pynndescent, written here in TypeScript so that it runs
+ * in the pure core (browser-usable, no native code). Chosen by measurement against the npm
+ * candidates (70 000 × 32-d Gaussian mixture, k = 15, one process, 2-core machine under load):
+ * `usearch@2.26.2` (HNSW, a Node-API addon: works in Deno but not in a browser) took 107 s at
+ * recall 0.982 (connectivity 16, expansion 64, one thread) where this took 40 s at recall 0.959;
+ * `hnswlib-wasm@0.8.2` does not run in Deno (its Emscripten build is web-only: "not compiled for
+ * this environment"); `hnswlib-node@3.0.0` is a Node-API addon that Deno runs only from a local
+ * node_modules with install scripts allowed.
  *
  * 1. Initialisation: `trees` random projection trees (split by the hyperplane bisecting two
  *    random points until a leaf has ≤ `leafSize` points); all pairs inside a leaf are offered
