@@ -10,7 +10,8 @@
  * | `nn-descent`  | d > 2, n > 20 000      | on an approximate kNN graph          | ≈ O(n k² d)     |
  *
  * kNN graphs are joined into one component (`joinComponents`) so that every k has a forest.
- * With `minSamples`, similarities are HDBSCAN's mutual reachability (kNN methods and dense).
+ * With `minSamples`, similarities are HDBSCAN's mutual reachability (kNN methods and dense); the
+ * few edges that join components keep plain −distance² weights.
  *
  * @module
  */
@@ -160,7 +161,9 @@ export function clusterPoints(
   let graph: Graph;
   if (method === "delaunay") {
     onProgress?.({ stage: "delaunay", done: 0, total: 1 });
-    graph = delaunayGraph(p);
+    // Connected for every input we know of (duplicates and collinear sets included); the join
+    // is a cheap safety net (one union–find pass when nothing is to be done).
+    graph = joinComponents(delaunayGraph(p), p);
     onProgress?.({ stage: "delaunay", done: 1, total: 1 });
   } else {
     let nb: Neighbours;

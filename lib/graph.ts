@@ -253,12 +253,17 @@ export function withWeights(g: Graph, weight: Float64Array): Graph {
  * ```
  */
 export function edgeLookup(g: Graph): (i: number, j: number) => number {
-  const index = new Map<number, number>(), n = g.n;
-  for (let e = 0; e < g.from.length; e++) index.set(g.from[e] * n + g.to[e], e);
+  const n = g.n;
+  // a·n + b is an exact key while n² < 2⁵³ (n < 9.4·10⁷); beyond, string keys.
+  const key: (a: number, b: number) => number | string = n * n < Number.MAX_SAFE_INTEGER
+    ? (a, b) => a * n + b
+    : (a, b) => `${a},${b}`;
+  const index = new Map<number | string, number>();
+  for (let e = 0; e < g.from.length; e++) index.set(key(g.from[e], g.to[e]), e);
   return (i, j) => {
     if (!Number.isInteger(i) || !Number.isInteger(j) || i === j) return -1;
     const a = Math.min(i, j), b = Math.max(i, j);
     if (a < 0 || b >= n) return -1;
-    return index.get(a * n + b) ?? -1;
+    return index.get(key(a, b)) ?? -1;
   };
 }

@@ -168,8 +168,11 @@ export function delaunayGraph(points: PointsLike): Graph {
     for (let i = 0; i < n; i++) if (touched[i]) twin.set(`${x[2 * i]},${x[2 * i + 1]}`, i);
     for (let i = 0; i < n; i++) {
       if (touched[i]) continue;
-      const j = twin.get(`${x[2 * i]},${x[2 * i + 1]}`);
-      if (j === undefined) continue; // cannot happen for finite input; joinComponents would fix it
+      const key = `${x[2 * i]},${x[2 * i + 1]}`, j = twin.get(key);
+      if (j === undefined) {
+        twin.set(key, i); // all copies of this point were skipped: the first one stands for them
+        continue;
+      }
       a[c] = i;
       b[c] = j;
       w[c++] = 0;

@@ -69,6 +69,9 @@ Deno.test("delaunayGraph: collinear points, duplicates, tiny inputs", () => {
   const dense = maxSpanningForest(matrix(dup.map((a) => dup.map((b) => -dist2(a, b)))), 3);
   assert.equal(graphMaxSpanningForest(gd, 3).value, dense.value);
   assert.equal(delaunayGraph([[1, 2]]).from.length, 0);
+  for (const same of [[[1, 2], [1, 2]], [[1, 2], [1, 2], [1, 2], [3, 4], [3, 4]]]) {
+    assert.equal(graphComponents(delaunayGraph(same)).count, 1, `${same.length} points`);
+  }
   assert.equal(delaunayGraph([[1, 2], [3, 4]]).from.length, 1);
   assert.throws(() => delaunayGraph([[1, 2, 3]]), /needs 2-d points/);
   assert.throws(() => delaunayGraph([[1, NaN]]), /points\[0\]\[1\] = NaN/);
