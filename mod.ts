@@ -125,3 +125,53 @@ export {
   type PipelineResult,
 } from "./lib/pipeline.ts";
 export { ForestWorkerPool, type PoolEstimateOptions } from "./lib/forest_pool.ts";
+// Sparse graphs (issue 14): the user-facing names only; helpers stay importable from lib/.
+export {
+  assertGraph,
+  completeGraph,
+  edgeLookup,
+  type Graph,
+  graph,
+  graphComponents,
+} from "./lib/graph.ts";
+export { GraphCodec, type GraphJson } from "./lib/graph_codec.ts";
+export {
+  type GraphForest,
+  graphForestAt,
+  type GraphHierarchy,
+  graphHierarchy,
+  graphMaxSpanningForest,
+  type GraphSolver,
+  unsafeGraphMaxSpanningForest,
+} from "./lib/graph_forest.ts";
+export {
+  constrainedForestOnGraph,
+  type PartialLabels,
+  propagateLabels,
+  unsafeConstrainedForestOnGraph,
+} from "./lib/graph_constrained.ts";
+export { type GraphPerturbedEstimate, makePerturbedOnGraph } from "./lib/graph_perturbed.ts";
+export {
+  fyLossOnGraph,
+  type GraphFyLossOptions,
+  type GraphLossAndGradient,
+  partialFyLossOnGraph,
+} from "./lib/graph_fy_loss.ts";
+export {
+  delaunayGraph,
+  exactNeighbours,
+  joinComponents,
+  knnGraph,
+  mutualReachability,
+  neighbourGraph,
+  type Neighbours,
+  type Progress,
+  type ProgressCallback,
+} from "./lib/point_graphs.ts";
+export { approximateNeighbours, type NnDescentOptions } from "./lib/nn_descent.ts";
+export {
+  type ClusterMethod,
+  clusterPoints,
+  type ClusterPointsOptions,
+  type PointClustering,
+} from "./lib/cluster_points.ts";

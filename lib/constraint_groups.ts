@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Constraints } from "./constraints.ts";
+import type { Constraints } from "./constraint_types.ts";
 import { assertIntegerInRange, InfeasibleConstraintsError } from "./errors.ts";
 
 // M_Ω entries, as MUST_LINK and CANNOT_LINK of constraints.ts (importing the values would make

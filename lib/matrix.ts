@@ -165,10 +165,8 @@ export function assertSimilarity(name: string, m: unknown): asserts m is Matrix 
   }
   // One cache-friendly pass gives the scale and the largest asymmetry; only when a check fails
   // does an exact row-major scan name the first offending entry.
-  const { scale, maxAsymmetry } = symmetryScan(data, n);
-  if (!Number.isFinite(scale)) {
-    assertAllFinite(name, data, (k) => `[${Math.floor(k / n)}][${k % n}]`);
-  }
+  const { finite, scale, maxAsymmetry } = symmetryScan(data, n);
+  if (!finite) assertAllFinite(name, data, (k) => `[${Math.floor(k / n)}][${k % n}]`);
   const tol = SYMMETRY_TOLERANCE * Math.max(1, scale);
   if (maxAsymmetry > tol) {
     for (let i = 0; i < n; i++) {
@@ -190,10 +188,15 @@ const SYMMETRY_TILE = 64;
 /**
  * max |data[k]| and max_{i<j} |data[i][j] − data[j][i]| in one pass, comparing tile (I, J) with
  * tile (J, I) so that both reads stay in cache (a plain column walk misses on every read for
- * large n). A NaN anywhere makes `scale` NaN; ±Infinity makes it infinite.
+ * large n), and whether every entry is finite. Lean on purpose (this pass costs as much as the
+ * solve it guards): comparisons instead of Math.abs / Math.max, and one multiply-add that turns
+ * NaN for any non-finite pair ((a − b) · 0 is NaN iff a or b is NaN or ±∞).
  */
-function symmetryScan(data: Float64Array, n: number): { scale: number; maxAsymmetry: number } {
-  let scale = 0, maxAsymmetry = 0;
+function symmetryScan(
+  data: Float64Array,
+  n: number,
+): { finite: boolean; scale: number; maxAsymmetry: number } {
+  let hi = 0, lo = 0, maxAsymmetry = 0, poison = 0;
   for (let bi = 0; bi < n; bi += SYMMETRY_TILE) {
     const iEnd = Math.min(n, bi + SYMMETRY_TILE);
     for (let bj = bi; bj < n; bj += SYMMETRY_TILE) {
@@ -201,13 +204,17 @@ function symmetryScan(data: Float64Array, n: number): { scale: number; maxAsymme
       for (let i = bi; i < iEnd; i++) {
         const row = i * n;
         for (let j = bj === bi ? i : bj; j < jEnd; j++) {
-          const a = data[row + j], b = data[j * n + i];
-          const m = Math.max(Math.abs(a), Math.abs(b)), d = Math.abs(a - b);
-          if (!(m <= scale)) scale = m; // NaN is taken and then stays
+          const a = data[row + j], b = data[j * n + i], d = a - b;
+          poison += d * 0;
           if (d > maxAsymmetry) maxAsymmetry = d;
+          else if (-d > maxAsymmetry) maxAsymmetry = -d;
+          if (a > hi) hi = a;
+          else if (a < lo) lo = a;
+          if (b > hi) hi = b;
+          else if (b < lo) lo = b;
         }
       }
     }
   }
-  return { scale, maxAsymmetry };
+  return { finite: poison === 0, scale: Math.max(hi, -lo), maxAsymmetry };
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { argsortDescending } from "./argsort.ts";
 import { assertIntegerInRange } from "./errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "./matrix.ts";
 import { primMaxSpanningTree } from "./max_forest.ts";
@@ -117,10 +118,10 @@ function hierarchyOf(sigma: Matrix): Hierarchy {
   const weight = new Float64Array(n);
   primMaxSpanningTree(data, n, parent, weight);
   const m = n - 1;
-  const order = new Int32Array(m);
-  for (let t = 0; t < m; t++) order[t] = t + 1;
-  // Heaviest first; equal weights keep vertex order, so the result is deterministic.
-  order.sort((a, b) => weight[b] - weight[a] || a - b);
+  // Heaviest first; equal weights keep vertex order, so the result is deterministic (a stable
+  // radix argsort of the tree weights: no comparator callbacks).
+  const order = argsortDescending(weight.subarray(1, n));
+  for (let t = 0; t < m; t++) order[t] += 1;
   const left = new Int32Array(m), right = new Int32Array(m), weights = new Float64Array(m);
   for (let t = 0; t < m; t++) {
     const v = order[t], p = parent[v];
@@ -291,7 +292,15 @@ export function unsafeForestHierarchy(sigma: Matrix): Hierarchy {
 }
 
 function assertHierarchyLevel(h: Hierarchy, k: number): void {
-  assertIntegerInRange("k", k, 1, h.n, `for n = ${h.n}`);
+  // A hierarchy of a disconnected graph (graph_forest.ts) has fewer than n − 1 merges.
+  const coarsest = h.n - h.left.length;
+  assertIntegerInRange(
+    "k",
+    k,
+    coarsest,
+    h.n,
+    `for n = ${h.n}${coarsest > 1 ? ` (the graph has ${coarsest} connected components)` : ""}`,
+  );
 }
 
 /**

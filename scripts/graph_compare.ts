@@ -1,0 +1,232 @@
+/**
+ * Side by side, in one run on this machine: our sparse single linkage against the compositions
+ * a Python user would write at data-set scale.
+ *
+ * 1. 2-d, n = 10⁶ uniform points: `clusterPoints(…, { method: "delaunay" })` (points → labels
+ *    and the whole hierarchy) against scipy's Delaunay + csgraph.minimum_spanning_tree (the MST
+ *    only, before any labelling); the two trees must have the same total length.
+ * 2. 2-d, n = 20 000: our partitions against scipy's `linkage(pdist(X), "single")` + `cut_tree`
+ *    at several k (must be equal: distances are continuous, no ties).
+ * 3. 32-d Gaussian mixture, n = 70 000, k = 15: our NN-descent kNN graph + forest against
+ *    pynndescent's graph alone (Debian python3-pynndescent via /usr/bin/python3), with recall
+ *    against exact neighbours of 200 sampled points for both.
+ *
+ *     deno run -A scripts/graph_compare.ts [--n2d 1000000] [--nlink 20000] [--nknn 70000]
+ *
+ * A missing scipy or pynndescent is reported and that comparison skipped. The figures are
+ * printed and written to results/graph_compare/<time>.json (a new file per run).
+ */
+import { clusterPoints } from "../lib/cluster_points.ts";
+import { approximateNeighbours } from "../lib/nn_descent.ts";
+import { joinComponents, neighbourGraph } from "../lib/point_graphs.ts";
+import { unsafeGraphHierarchy } from "../lib/graph_forest.ts";
+import { labelsAt } from "../lib/spanning_forest.ts";
+import { rectFromData } from "../lib/rect_matrix.ts";
+import { standardNormal, streamFor, uniformOpen01 } from "../lib/random.ts";
+
+function arg(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(name);
+  if (i === -1) return fallback;
+  const v = Number(Deno.args[i + 1]);
+  if (!Number.isInteger(v) || v < 2) {
+    console.error(`Invalid ${name} = ${Deno.args[i + 1]}: an integer ≥ 2 is needed`);
+    Deno.exit(2);
+  }
+  return v;
+}
+const N2D = arg("--n2d", 1_000_000), NLINK = arg("--nlink", 20_000), NKNN = arg("--nknn", 70_000);
+const here = (f: string) => new URL(f, import.meta.url).pathname;
+const dir = await Deno.makeTempDir({ prefix: "spanclust_graph_cmp_" });
+const report: Record<string, unknown> = { machine: `${navigator.hardwareConcurrency} cores` };
+
+function uniformPoints(n: number, seed: number): Float64Array {
+  const rng = streamFor(seed), x = new Float64Array(2 * n);
+  for (let t = 0; t < x.length; t++) x[t] = uniformOpen01(rng);
+  return x;
+}
+
+async function python(
+  exe: string,
+  args: string[],
+): Promise<Record<string, number | string> | string> {
+  try {
+    const out = await new Deno.Command(exe, { args, stdout: "piped", stderr: "piped" }).output();
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    if (out.code === 3 || !out.success) {
+      return `${exe} failed (${out.code}): ${
+        text || new TextDecoder().decode(out.stderr).slice(-300)
+      }`;
+    }
+    const parsed = JSON.parse(text);
+    return parsed.skipped ?? parsed.missing ?? parsed;
+  } catch (e) {
+    return `${exe} unavailable: ${(e as Error).message}`;
+  }
+}
+
+function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  const ab = new Map<number, number>(), ba = new Map<number, number>();
+  for (let i = 0; i < a.length; i++) {
+    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
+    ab.set(a[i], b[i]);
+    ba.set(b[i], a[i]);
+  }
+  return true;
+}
+
+const fmt = (s: number) => `${s.toFixed(2)} s`;
+
+// 1. 10⁶ 2-d points.
+{
+  const x = uniformPoints(N2D, 14), path = `${dir}/u2d.f64`;
+  await Deno.writeFile(path, new Uint8Array(x.buffer));
+  const scipy = await python("python3", [here("./graph_scipy.py"), "mst", path, String(N2D)]);
+  const t0 = performance.now();
+  const r = clusterPoints(rectFromData(N2D, 2, x), 10, { method: "delaunay" });
+  const ours = (performance.now() - t0) / 1e3;
+  let length = 0;
+  for (const w of r.hierarchy.weights) length += Math.sqrt(-w);
+  const row: Record<string, unknown> = { n: N2D, ours_s: ours, ours_mst_length: length };
+  console.log(`\n2-d single linkage, n = ${N2D} uniform points`);
+  console.log(`  ours (clusterPoints, delaunay: points → labels + hierarchy): ${fmt(ours)}`);
+  if (typeof scipy === "string") console.log(`  scipy: skipped — ${scipy}`);
+  else {
+    Object.assign(row, { scipy });
+    const total = scipy.total_s as number;
+    console.log(
+      `  scipy Delaunay + minimum_spanning_tree: ${fmt(total)} (Delaunay ${
+        fmt(scipy.delaunay_s as number)
+      }, edges ${fmt(scipy.edges_s as number)}, MST ${fmt(scipy.mst_s as number)})`,
+    );
+    const rel = Math.abs(length - (scipy.mst_length as number)) / (scipy.mst_length as number);
+    console.log(
+      `  ratio ours / scipy: ${(ours / total).toFixed(3)}; same MST length: ${
+        rel < 1e-9
+      } (rel. diff ${rel.toExponential(1)})`,
+    );
+    row.ratio = ours / total;
+    row.same_mst_length = rel < 1e-9;
+  }
+  report.delaunay = row;
+}
+
+// 2. Partitions against scipy linkage.
+{
+  const ks = [2, 10, 100, 1000, NLINK - 1];
+  const x = uniformPoints(NLINK, 15), path = `${dir}/link.f64`, out = `${dir}/link.i32`;
+  await Deno.writeFile(path, new Uint8Array(x.buffer));
+  const scipy = await python("python3", [
+    here("./graph_scipy.py"),
+    "linkage",
+    path,
+    String(NLINK),
+    "2",
+    ks.join(","),
+    out,
+  ]);
+  const r = clusterPoints(rectFromData(NLINK, 2, x), 1, { method: "delaunay" });
+  console.log(`\nPartitions against scipy linkage(pdist, "single") + cut_tree, n = ${NLINK}`);
+  if (typeof scipy === "string") console.log(`  skipped — ${scipy}`);
+  else {
+    const labels = new Int32Array((await Deno.readFile(out)).buffer);
+    const equal = ks.map((k, t) =>
+      samePartition(labelsAt(r.hierarchy, k), labels.subarray(t * NLINK, (t + 1) * NLINK))
+    );
+    ks.forEach((k, t) => console.log(`  k = ${k}: same partition ${equal[t]}`));
+    report.linkage = { n: NLINK, ks, equal, scipy_linkage_s: scipy.linkage_s };
+  }
+}
+
+// 3. kNN graph of 70 000 × 32-d embeddings.
+{
+  const d = 32, k = 15, n = NKNN, rng = streamFor(16);
+  const centres = Array.from(
+    { length: 10 },
+    () => Array.from({ length: d }, () => 3 * standardNormal(rng)),
+  );
+  const x = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < d; t++) x[i * d + t] = centres[i % 10][t] + standardNormal(rng);
+  }
+  const path = `${dir}/knn.f64`;
+  await Deno.writeFile(path, new Uint8Array(x.buffer));
+  const pynn = await python("/usr/bin/python3", [
+    here("./knn_pynndescent.py"),
+    path,
+    String(n),
+    String(d),
+    String(k),
+  ]);
+  const t0 = performance.now();
+  const nb = approximateNeighbours(rectFromData(n, d, x), { k, seed: 0 });
+  const tKnn = (performance.now() - t0) / 1e3;
+  const g = joinComponents(neighbourGraph(nb), rectFromData(n, d, x));
+  const h = unsafeGraphHierarchy(g);
+  const tAll = (performance.now() - t0) / 1e3;
+  // Recall on 200 sampled points against exact neighbours.
+  const sample = Array.from({ length: 200 }, (_, q) => (q * 7919) % n);
+  const exact = sample.map((i) => {
+    const ds = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (x[i * d + t] - x[j * d + t]) ** 2;
+      ds[j] = j === i ? Infinity : s;
+    }
+    return new Set(Array.from(ds.keys()).sort((a, b) => ds[a] - ds[b]).slice(0, k));
+  });
+  const recall = (index: Int32Array) => {
+    let hits = 0;
+    sample.forEach((i, q) => {
+      for (let t = 0; t < k; t++) if (exact[q].has(index[i * k + t])) hits++;
+    });
+    return hits / (sample.length * k);
+  };
+  const row: Record<string, unknown> = {
+    n,
+    d,
+    k,
+    ours_knn_s: tKnn,
+    ours_knn_and_forest_s: tAll,
+    ours_recall: recall(nb.index),
+    edges: g.from.length,
+    components_after_join: h.components,
+  };
+  console.log(`\nkNN graph, n = ${n}, d = ${d}, k = ${k} (Gaussian mixture, 10 centres)`);
+  console.log(
+    `  ours NN-descent: ${fmt(tKnn)}; + graph + joinComponents + hierarchy: ${fmt(tAll)}; recall ${
+      recall(nb.index).toFixed(3)
+    }`,
+  );
+  if (typeof pynn === "string") console.log(`  pynndescent: skipped — ${pynn}`);
+  else {
+    const index = new Int32Array((await Deno.readFile(`${path}.pynn.i32`)).buffer);
+    const pr = recall(index), ps = pynn.seconds as number, warm = pynn.warm_seconds as number;
+    console.log(
+      `  pynndescent graph alone: ${fmt(ps)} first build in a fresh process (numba compiles), ${
+        fmt(warm)
+      } second build; recall ${pr.toFixed(3)}`,
+    );
+    console.log(
+      `  ratio ours (graph + forest) / pynndescent (graph): ${(tAll / ps).toFixed(3)} first, ${
+        (tAll / warm).toFixed(3)
+      } second`,
+    );
+    Object.assign(row, {
+      pynndescent_s: ps,
+      pynndescent_warm_s: warm,
+      pynndescent_recall: pr,
+      ratio: tAll / ps,
+      ratio_warm: tAll / warm,
+    });
+  }
+  report.knn = row;
+}
+
+await Deno.remove(dir, { recursive: true });
+const outDir = new URL("../results/graph_compare/", import.meta.url);
+await Deno.mkdir(outDir, { recursive: true });
+const stamp = new Date().toISOString().replaceAll(":", "-");
+const file = new URL(`${stamp}.json`, outDir), tmp = new URL(`.${stamp}.json.tmp`, outDir);
+await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
+await Deno.rename(tmp, file);
+console.log(`\nwritten ${file.pathname}`);
