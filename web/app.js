@@ -234,7 +234,8 @@ function render(solved) {
 // ---- vega-lite views: built once, then only their data change -------------------------------
 
 async function makeView(container, spec) {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), {
+  const full = { autosize: { type: "pad", resize: true }, ...spec };
+  const view = new vega.View(vega.parse(vl.compile(full).spec), {
     renderer: "svg",
     container,
     hover: false,
@@ -247,8 +248,8 @@ const views = {};
 
 async function buildViews() {
   views.heatmap = await makeView($("heatmap"), {
-    width: 360,
-    height: 360,
+    width: 300,
+    height: 300,
     data: { name: "cells" },
     mark: { type: "rect" },
     encoding: {
@@ -303,36 +304,57 @@ function renderHeatmap(forest, connectivity) {
 
 // ---- learning -------------------------------------------------------------------------------
 
-let learnRun = 0, pending = null, frame = 0, ended = "";
+let learnRun = 0, pending = null, frame = 0, ended = "", dirty = false;
 
 function onStep(msg) {
   if (msg.run !== learnRun) return;
   const r = msg.record;
   probe.learn.push({ step: r.step, loss: r.loss, valError: r.valError, ms: r.ms ?? null });
   pending = r;
-  if (!frame) frame = requestAnimationFrame(drawLearn);
+  scheduleDraw();
 }
 
-function drawLearn() {
-  frame = 0;
+/**
+ * Redraws the learning views, at most every 100 ms, one view per task (a yield between them),
+ * so that no single main-thread task holds all three vega renders.
+ */
+async function drawLearn() {
+  dirty = false;
   const curve = probe.learn.filter((r) => r.loss !== null || r.step === 0);
-  views.loss.data("curve", curve.filter((r) => r.loss !== null)).runAsync();
-  views.error.data("curve", curve).runAsync();
-  if (pending) {
-    const r = pending;
-    views.mapped.data("mapped", r.mapped.map(([x, y], i) => ({ x, y, blob: r.blob[i] })))
+  const r = pending;
+  await views.loss.data("curve", curve.filter((c) => c.loss !== null)).runAsync();
+  await nextTask();
+  await views.error.data("curve", curve).runAsync();
+  await nextTask();
+  if (r) {
+    await views.mapped.data("mapped", r.mapped.map(([x, y], i) => ({ x, y, blob: r.blob[i] })))
       .runAsync();
     $("learn-status").textContent = `step ${r.step}: loss ${
       r.loss === null ? "–" : r.loss.toFixed(3)
     }, validation error ${r.valError.toFixed(3)}${ended}`;
   }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  frame = 0;
+  if (dirty) scheduleDraw();
+}
+
+function nextTask() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function scheduleDraw() {
+  dirty = true;
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    drawLearn().catch((e) => message(String(e)));
+  });
 }
 
 function learnFinished(why) {
   $("learn").disabled = false;
   $("stop").disabled = true;
   ended = why === "error" ? "" : ` (${why})`;
-  if (!frame) frame = requestAnimationFrame(drawLearn);
+  scheduleDraw();
 }
 
 function startLearning() {
