@@ -167,6 +167,29 @@ Deno.test({
         constrained,
       );
       assert.equal(await again.$eval("#loss", (e) => e.textContent), String(loss.toFixed(4)));
+      // M*_ε is drawn: one cell per pair of points.
+      const cells = (n: number) =>
+        again.waitForFunction(
+          `document.querySelectorAll("#heatmap g.mark-rect.role-mark > path").length === ${n}`,
+          { timeout: 10_000 },
+        );
+      await cells(81);
+      // A preset: the moons alternate between the two moons (even, odd index), which the
+      // 2-forest must separate.
+      await again.click('button[data-preset="moons"]');
+      await again.waitForFunction(() =>
+        (globalThis as unknown as { __spanclust: { analyses: number } }).__spanclust
+          .analyses >= 2
+      );
+      const moons = await again.$$eval(
+        "#plot circle.pt",
+        (cs) => cs.map((c) => Number(c.getAttribute("data-cluster"))),
+      );
+      assert.equal(moons.length, 40);
+      assert.deepEqual(new Set(moons.filter((_, i) => i % 2 === 0)).size, 1, `${moons}`);
+      assert.notEqual(moons[0], moons[1], `${moons}`);
+      assert.match(await again.$eval("#clusters", (e) => e.textContent ?? ""), /^2 clusters$/);
+      await cells(1600);
       await again.close();
 
       // Learn: 25 SGD steps of the denoising experiment in the worker.
