@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Command, flag, parseOrExit, runMain } from "../cli.ts";
+import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli.ts";
 
 /** The page's directory (absolute path, with a trailing slash). */
 export const WEB_ROOT: string = new URL("../../web/", import.meta.url).pathname;
@@ -96,10 +96,20 @@ export function webHandler(root: string = WEB_ROOT): (req: Request) => Promise<R
  *
  * @param argv Arguments.
  * @returns When the server stops.
+ * @throws {UsageError} If the address is not one this process may listen on.
  * @throws {Error} If a bundle is missing (naming the command that makes it).
  */
 export async function main(argv: readonly string[]): Promise<void> {
   const config = parseOrExit(webCommand, argv);
+  const where = `${config.host}:${config.port === 0 ? 8000 : config.port}`;
+  const net = await Deno.permissions.query({ name: "net", host: where });
+  if (net.state !== "granted") {
+    throw new UsageError(
+      `--host ${config.host}: deno task web may listen only on the loopback address ` +
+        `(127.0.0.1, localhost); to serve elsewhere, run \`deno run --allow-read=web ` +
+        `--allow-net=${config.host} experiments/web/main.ts --host ${config.host}\``,
+    );
+  }
   for (const [name, command] of Object.entries(GENERATED)) {
     try {
       await Deno.stat(WEB_ROOT + name);
