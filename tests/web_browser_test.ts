@@ -194,7 +194,11 @@ Deno.test({
 
       // Learn: 25 SGD steps of the denoising experiment in the worker.
       const steps = 60;
-      await page.$eval("#steps", (e, v) => ((e as unknown as { value: string }).value = v), String(steps));
+      await page.$eval(
+        "#steps",
+        (e, v) => ((e as unknown as { value: string }).value = v),
+        String(steps),
+      );
       const learnStart = await page.evaluate(() => performance.now());
       await page.click("#learn");
       await page.waitForFunction(
@@ -210,14 +214,18 @@ Deno.test({
       const learnEnd = await page.evaluate(() => performance.now());
       const curve = await page.evaluate(() =>
         (globalThis as unknown as {
-          __spanclust: { learn: { step: number; loss: number | null; valError: number; ms: number | null }[] };
+          __spanclust: {
+            learn: { step: number; loss: number | null; valError: number; ms: number | null }[];
+          };
         }).__spanclust.learn
       );
       assert.deepEqual(curve.map((r) => r.step), Array.from({ length: steps + 1 }, (_, i) => i));
       const first = curve[0]!.valError, last = curve[steps]!.valError;
       assert.ok(first > 0.2, `the initial map mixes the blobs: error ${first}`);
       assert.ok(last < first, `validation error went down: ${first} → ${last}`);
-      assert.ok(curve.slice(1).every((r) => r.loss !== null && Number.isFinite(r.loss) && r.loss >= 0));
+      assert.ok(
+        curve.slice(1).every((r) => r.loss !== null && Number.isFinite(r.loss) && r.loss >= 0),
+      );
       await page.screenshot({ path: `${OUT}/learn.png`, fullPage: true });
       assert.deepEqual(errors, [], "no errors in the page");
 

@@ -18,8 +18,18 @@ import { decodeState, DEFAULTS, encodeState, MAX_POINTS } from "./state.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const SIZE = 400, HALF = 1.1;
-const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b",
-  "#9d755d", "#ff9da6", "#bab0ac"];
+const COLORS = [
+  "#4c78a8",
+  "#f58518",
+  "#54a24b",
+  "#e45756",
+  "#72b7b2",
+  "#b279a2",
+  "#eeca3b",
+  "#9d755d",
+  "#ff9da6",
+  "#bab0ac",
+];
 const $ = (id) => document.getElementById(id);
 const toPx = (v) => (v + HALF) / (2 * HALF) * SIZE;
 const toPy = (v) => (HALF - v) / (2 * HALF) * SIZE;

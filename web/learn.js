@@ -41,7 +41,10 @@ export function project(x, theta) {
 export function clusteringError(mapped, target, k) {
   const labels = maxSpanningForest(negSquaredDistances(mapped), k).labels;
   const error = 1 -
-    connectivityAccuracy(connectivityFromLabels(labels), connectivityFromLabels(Array.from(target)));
+    connectivityAccuracy(
+      connectivityFromLabels(labels),
+      connectivityFromLabels(Array.from(target)),
+    );
   return { error, labels };
 }
 

@@ -6,7 +6,15 @@
  * @module
  */
 
-/** Defaults of every field. */
+/**
+ * The page's state: clustering settings, points in [−1.1, 1.1]², pairs `[i, j, kind]` with
+ * i < j and kind 1 (must-link) or 0 (cannot-link), and the learning settings.
+ *
+ * @typedef {{ k: number, epsilon: number, samples: number, seed: number,
+ *   points: number[][], pairs: number[][], lr: number, learnSeed: number }} PageState
+ */
+
+/** @type {Readonly<PageState>} Defaults of every field. */
 export const DEFAULTS = Object.freeze({
   k: 2,
   epsilon: 0.1,
@@ -24,7 +32,7 @@ export const MAX_POINTS = 150;
 /**
  * Encodes a state as a URL fragment (without `#`).
  *
- * @param {typeof DEFAULTS} s The state.
+ * @param {PageState} s The state.
  * @returns {string} The fragment.
  */
 export function encodeState(s) {
@@ -46,7 +54,7 @@ export function encodeState(s) {
  * Decodes a URL fragment; fields that are absent take their default.
  *
  * @param {string} fragment The fragment (with or without `#`).
- * @returns {{ state: typeof DEFAULTS, problems: string[] }} The state and one message per
+ * @returns {{ state: PageState, problems: string[] }} The state and one message per
  *   invalid field (which then took its default).
  */
 export function decodeState(fragment) {
@@ -66,10 +74,20 @@ export function decodeState(fragment) {
   const state = {
     k: num("k", DEFAULTS.k, (v) => int(v) && v >= 1 && v <= MAX_POINTS, "an integer ≥ 1"),
     epsilon: num("eps", DEFAULTS.epsilon, (v) => v > 0 && v <= 100, "a number in (0, 100]"),
-    samples: num("B", DEFAULTS.samples, (v) => int(v) && v >= 1 && v <= 5000, "an integer in [1, 5000]"),
+    samples: num(
+      "B",
+      DEFAULTS.samples,
+      (v) => int(v) && v >= 1 && v <= 5000,
+      "an integer in [1, 5000]",
+    ),
     seed: num("seed", DEFAULTS.seed, (v) => int(v) && v >= 0 && v < 2 ** 31, "an integer ≥ 0"),
     lr: num("lr", DEFAULTS.lr, (v) => v > 0 && v <= 10, "a number in (0, 10]"),
-    learnSeed: num("ls", DEFAULTS.learnSeed, (v) => int(v) && v >= 0 && v < 2 ** 31, "an integer ≥ 0"),
+    learnSeed: num(
+      "ls",
+      DEFAULTS.learnSeed,
+      (v) => int(v) && v >= 0 && v < 2 ** 31,
+      "an integer ≥ 0",
+    ),
     points: [],
     pairs: [],
   };
@@ -78,7 +96,9 @@ export function decodeState(fragment) {
     const parsed = pts.split(";").map((p) => p.split(",").map(Number));
     if (
       parsed.length > MAX_POINTS ||
-      !parsed.every((p) => p.length === 2 && p.every((v) => Number.isFinite(v) && Math.abs(v) <= 10))
+      !parsed.every((p) =>
+        p.length === 2 && p.every((v) => Number.isFinite(v) && Math.abs(v) <= 10)
+      )
     ) {
       problems.push(
         `Invalid pts in the URL: expected at most ${MAX_POINTS} points "x,y" separated by ";"`,

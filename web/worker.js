@@ -57,9 +57,15 @@ self.onmessage = (event) => {
   try {
     if (msg.type === "analyse") analyse(msg);
     else if (msg.type === "learn") {
-      learn(msg.config, msg.run).catch((e) => self.postMessage({ type: "error", message: String(e) }));
+      learn(msg.config, msg.run).catch((e) =>
+        self.postMessage({ type: "error", message: String(e) })
+      );
     } else if (msg.type === "stop") learnRun++;
   } catch (e) {
-    self.postMessage({ type: "error", id: msg.id, message: e instanceof Error ? e.message : String(e) });
+    self.postMessage({
+      type: "error",
+      id: msg.id,
+      message: e instanceof Error ? e.message : String(e),
+    });
   }
 };
