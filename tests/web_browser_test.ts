@@ -154,6 +154,7 @@ Deno.test({
       const shared = page.url();
       assert.match(shared, /ml=0-6/);
       const again = await browser.newPage();
+      await again.setViewport({ width: 1280, height: 800 });
       await again.goto(shared);
       await again.waitForFunction(() =>
         (globalThis as unknown as { __spanclust: { analyses: number } }).__spanclust
@@ -174,12 +175,16 @@ Deno.test({
           { timeout: 10_000 },
         );
       await cells(81);
-      // A preset: the moons alternate between the two moons (even, odd index), which the
+      // ε = 0.02 (the heatmap of the moons is then two clear blocks), then a preset: the moons alternate between the two moons (even, odd index), which the
       // 2-forest must separate.
+      await again.$eval("#eps", (e) => {
+        (e as unknown as { value: string }).value = "0.02";
+        e.dispatchEvent(new Event("change"));
+      });
       await again.click('button[data-preset="moons"]');
       await again.waitForFunction(() =>
         (globalThis as unknown as { __spanclust: { analyses: number } }).__spanclust
-          .analyses >= 2
+          .analyses >= 3
       );
       const moons = await again.$$eval(
         "#plot circle.pt",
@@ -190,6 +195,28 @@ Deno.test({
       assert.notEqual(moons[0], moons[1], `${moons}`);
       assert.match(await again.$eval("#clusters", (e) => e.textContent ?? ""), /^2 clusters$/);
       await cells(1600);
+      // A cannot-link between the two ends of one moon (indices 0 and 38, t = 0 and t = π).
+      await again.click("#mode-cl");
+      for (const i of [0, 38]) {
+        const b = (await (await again.$(`#plot circle[data-i="${i}"]`))!.boundingBox())!;
+        await again.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+      }
+      await again.waitForFunction(() =>
+        (globalThis as unknown as { __spanclust: { analyses: number } }).__spanclust
+          .analyses >= 4
+      );
+      const apart = await again.$$eval(
+        "#cplot circle.pt",
+        (cs) => cs.map((c) => Number(c.getAttribute("data-cluster"))),
+      );
+      assert.notEqual(apart[0], apart[38], `cannot-link respected: ${apart}`);
+      assert.ok(Number(await again.$eval("#loss", (e) => e.textContent ?? "")) > 0);
+      await cells(1600);
+      const main = (await (await again.$("main"))!.boundingBox())!;
+      await again.screenshot({
+        path: `${OUT}/readme.png`,
+        clip: { x: 0, y: 0, width: main.x + main.width + 12, height: main.y + main.height + 8 },
+      });
       await again.close();
 
       // Learn: 25 SGD steps of the denoising experiment in the worker.

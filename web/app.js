@@ -258,8 +258,8 @@ const views = {};
 
 async function buildViews() {
   views.heatmap = await makeView($("heatmap"), {
-    width: 300,
-    height: 300,
+    width: 270,
+    height: 270,
     data: { name: "cells" },
     mark: { type: "rect" },
     encoding: {
@@ -269,7 +269,7 @@ async function buildViews() {
         field: "m",
         type: "quantitative",
         title: "M*ε",
-        scale: { domain: [0, 1], scheme: "blues" },
+        scale: { domain: [0, 1], range: ["#ffffff", "#08306b"] },
       },
     },
   });
