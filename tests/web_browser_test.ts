@@ -93,8 +93,15 @@ Deno.test({
         page.mouse.click(box.x + (x + 1.1) / 2.2 * box.width, box.y + (1.1 - y) / 2.2 * box.height);
       const centres = [[-0.7, -0.3], [0, 0.7], [0.7, -0.3]];
       const offsets = [[0, 0], [0.08, 0.05], [-0.05, 0.08]];
+      await click(centres[0]![0]!, centres[0]![1]!);
+      assert.equal(
+        await page.$eval("#message", (e) => e.textContent),
+        "Place at least two points.",
+      );
       for (const [cx, cy] of centres) {
-        for (const [dx, dy] of offsets) await click(cx! + dx!, cy! + dy!);
+        for (const [dx, dy] of offsets) {
+          if (cx !== centres[0]![0] || dx !== 0) await click(cx! + dx!, cy! + dy!);
+        }
       }
       const analysed = async (atLeast: number) =>
         await page.waitForFunction(

@@ -87,8 +87,14 @@ function changed() {
 function solve() {
   const n = state.points.length;
   if (n === 0) return { error: "Click to place points, or load a preset." };
+  if (n === 1) return { error: "Place at least two points." };
   if (state.k > n) return { error: `k = ${state.k} exceeds the n = ${n} points: lower k.` };
-  const sigma = standardise(negSquaredDistances(state.points));
+  let sigma;
+  try {
+    sigma = standardise(negSquaredDistances(state.points));
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) }; // e.g. all points coincide
+  }
   const forest = maxSpanningForest(sigma, state.k);
   let constrained = null, cError = null;
   if (state.pairs.length > 0) {
@@ -137,8 +143,13 @@ function onWorker(msg) {
   } else if (msg.type === "step") onStep(msg);
   else if (msg.type === "done") learnFinished("done");
   else if (msg.type === "error") {
-    message(msg.message);
-    learnFinished("error");
+    if (msg.id !== undefined) {
+      if (msg.id === analysisId) $("loss").textContent = "–";
+      if (msg.id === analysisId) message(msg.message);
+    } else {
+      message(msg.message);
+      learnFinished("error");
+    }
   }
 }
 
