@@ -516,15 +516,16 @@ export const mnistCommand: Command<typeof mnistFlags> = {
   checks: mnistChecks,
   presets: {
     // The paper's LeNet on the wasm backend with our OpenBLAS kernels (README, "Backends"), Adam
-    // lr 1e-3 with cosine decay over 10 000 steps, 20 validation batches per evaluation.
+    // lr 1e-3 with cosine decay over 10 000 steps. The checkpoint is chosen on all 78
+    // validation batches: on 20 (1280 easy-half images) validation precision saturates at
+    // 0.9998 by step 3250 and picks that checkpoint by noise (test 0.9775, README).
     quick: {
       model: "paper-lenet",
       backend: "wasm",
       steps: 10000,
       learningRate: 1e-3,
       lrSchedule: "cosine",
-      evalEvery: 250,
-      evalBatches: 20,
+      evalEvery: 500,
       checkpointEvery: 1000,
     },
     // The former default: an MLP on wasm, 30 000 cosine steps (stops early at ≈ 21 000).
