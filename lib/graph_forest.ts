@@ -18,6 +18,7 @@
  */
 import { argsortDescending } from "./argsort.ts";
 import { assertIntegerInRange } from "./errors.ts";
+import { connectivityFromLabels } from "./metrics.ts";
 import { assertGraph, type Graph } from "./graph.ts";
 import { fromData, type Matrix } from "./matrix.ts";
 import { DisjointSets, type Forest, type Hierarchy, labelsFromSets } from "./spanning_forest.ts";
@@ -108,13 +109,7 @@ export class LazyGraphForest implements GraphForest {
   }
   /** M*: n × n, built on first access. */
   get connectivity(): Matrix {
-    if (this.#connectivity === undefined) {
-      const n = this.n, m = new Float64Array(n * n), lab = this.labels;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) if (lab[j] === lab[i]) m[i * n + j] = 1;
-      }
-      this.#connectivity = fromData(n, m);
-    }
+    this.#connectivity ??= connectivityFromLabels(this.labels);
     return this.#connectivity;
   }
 }

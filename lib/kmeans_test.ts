@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { kMeans, kMeansPlusPlus } from "./kmeans.ts";
 import { standardNormal, streamFor } from "./random.ts";
+import { samePartition } from "../props/brute_force.ts";
 
 /** `sizes[b]` points around `centres[b]` with isotropic Gaussian spread `spread`. */
 function blobs(
@@ -18,17 +19,6 @@ function blobs(
     }
   });
   return { points, truth };
-}
-
-/** True iff the two labelings define the same partition. */
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>(), ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
-    ab.set(a[i], b[i]);
-    ba.set(b[i], a[i]);
-  }
-  return true;
 }
 
 Deno.test("kMeans", async (t) => {

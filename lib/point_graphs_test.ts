@@ -13,6 +13,7 @@ import {
 } from "./point_graphs.ts";
 import { approximateNeighbours } from "./nn_descent.ts";
 import { clusterPoints } from "./cluster_points.ts";
+import { samePartition } from "../props/brute_force.ts";
 
 /** Reproducible uniform numbers (LCG). */
 function uniform(seed: number): () => number {
@@ -29,16 +30,6 @@ const dist2 = (a: readonly number[], b: readonly number[]) =>
 /** Dense single linkage through the dense solver (the oracle). */
 function denseLabels(pts: number[][], k: number): Int32Array {
   return maxSpanningForest(matrix(pts.map((a) => pts.map((b) => -dist2(a, b)))), k).labels;
-}
-
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>(), ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
-    ab.set(a[i], b[i]);
-    ba.set(b[i], a[i]);
-  }
-  return true;
 }
 
 Deno.test("delaunayGraph: its forests are exact single linkage at every k", () => {

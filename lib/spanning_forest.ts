@@ -12,6 +12,7 @@
  */
 import { argsortDescending } from "./argsort.ts";
 import { assertIntegerInRange } from "./errors.ts";
+import { connectivityFromLabels } from "./metrics.ts";
 import { assertSimilarity, fromData, type Matrix } from "./matrix.ts";
 import { primMaxSpanningTree } from "./max_forest.ts";
 
@@ -189,14 +190,7 @@ class LazyForest implements Forest {
     return this.#adjacency;
   }
   get connectivity(): Matrix {
-    if (this.#connectivity === undefined) {
-      const n = this.n, m = new Float64Array(n * n), lab = this.labels;
-      for (let i = 0; i < n; i++) {
-        const li = lab[i], row = i * n;
-        for (let j = 0; j < n; j++) if (lab[j] === li) m[row + j] = 1;
-      }
-      this.#connectivity = fromData(n, m);
-    }
+    this.#connectivity ??= connectivityFromLabels(this.labels);
     return this.#connectivity;
   }
 }

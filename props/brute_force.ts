@@ -198,3 +198,20 @@ export function referenceGreedy(sigma: Matrix, k: number, c: Constraints): numbe
   }
   return value;
 }
+
+/**
+ * Whether two labellings describe the same partition (equal up to renaming the labels).
+ *
+ * @param a One labelling.
+ * @param b Another, of the same length.
+ * @returns True when i and j share a label in a exactly when they do in b.
+ */
+export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  const ab = new Map<number, number>(), ba = new Map<number, number>();
+  for (let i = 0; i < a.length; i++) {
+    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
+    ab.set(a[i], b[i]);
+    ba.set(b[i], a[i]);
+  }
+  return true;
+}

@@ -28,19 +28,10 @@ import { makePerturbedOnGraph } from "../lib/graph_perturbed.ts";
 import { fyLossOnGraph, partialFyLossOnGraph } from "../lib/graph_fy_loss.ts";
 import { GraphCodec } from "../lib/graph_codec.ts";
 import { argsortDescending } from "../lib/argsort.ts";
+import { samePartition } from "./brute_force.ts";
 
 const RUNS = { seed: 14, numRuns: 150 };
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
-
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>(), ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
-    ab.set(a[i], b[i]);
-    ba.set(b[i], a[i]);
-  }
-  return true;
-}
 
 /** Symmetric Σ from upper-triangle values. */
 function symmetric(n: number, upper: readonly number[]): Matrix {

@@ -14,6 +14,7 @@ import {
 } from "../lib/constraints.ts";
 import { InfeasibleConstraintsError } from "../lib/errors.ts";
 import { bruteForceBest, forestValue, referenceGreedy, respects } from "./brute_force.ts";
+import { samePartition } from "./brute_force.ts";
 
 const RUNS = { seed: 42, numRuns: 200 };
 
@@ -43,17 +44,6 @@ const sigmaArb = (minN: number, maxN: number, ties = true) =>
 
 const withK = (s: fc.Arbitrary<Matrix>) =>
   s.chain((sigma) => fc.integer({ min: 1, max: sigma.n }).map((k) => ({ sigma, k })));
-
-/** Same partition up to renaming of the cluster ids. */
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>(), ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
-    ab.set(a[i], b[i]);
-    ba.set(b[i], a[i]);
-  }
-  return true;
-}
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
 
