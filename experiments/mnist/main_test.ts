@@ -203,3 +203,41 @@ Deno.test("pca recovers the direction of largest variance", () => {
   assert.ok(Math.abs(cos) > 0.99, `cos = ${cos}`);
   assert.throws(() => pca([[0, 1], [1]]), RangeError);
 });
+
+Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke runs", async (t) => {
+  for (const preset of ["quick", "paper"] as const) {
+    await t.step(preset, async () => {
+      const out = await Deno.makeTempDir();
+      try {
+        const run = await main([
+          "--preset",
+          preset,
+          "--steps",
+          "3",
+          "--train-limit",
+          "256",
+          "--samples",
+          "4",
+          "--eval-every",
+          "3",
+          "--eval-batches",
+          "1",
+          "--test-batches",
+          "1",
+          "--quiet",
+          "--out",
+          out,
+        ]);
+        const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
+        assert.equal(config.engine.model, "paper-lenet");
+        assert.equal(run.summary.backend, "wasm");
+        assert.equal(run.summary.stepsDone, 3);
+        assert.ok(run.summary.test.precision >= 0 && run.summary.test.precision <= 1);
+        assertWellFormedSvg(await Deno.readTextFile(`${out}/embedding_umap.svg`));
+        run.model.dispose(); // the backbone is its first layer
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
+    });
+  }
+});
