@@ -29,6 +29,12 @@ export class Interrupted extends Error {
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
+/**
+ * Signals within this many milliseconds of the first count as the same interrupt (found as a
+ * flaky test: `deno task` forwards SIGINT to the child that the terminal already signalled).
+ */
+export const SAME_SIGNAL_MS = 1000;
+
 /** Open stop requests: while there are none, a signal ends the task at once. */
 let open = 0;
 
@@ -79,11 +85,15 @@ export interface StopRequest {
  * @returns The request; close it when the loop ends.
  */
 export function listenForStop(onFirst?: (signal: string) => void): StopRequest {
-  let received: string | null = null;
+  let received: string | null = null, receivedAt = 0;
   const handlers: [Deno.Signal, () => void][] = [];
   for (const sig of SIGNALS) {
     if (Deno.build.os === "windows" && sig !== "SIGINT") continue;
     const h = () => {
+      // One Ctrl-C can arrive twice: the terminal signals the whole process group, and
+      // `deno task` forwards the signal to its child as well. A repeat within
+      // SAME_SIGNAL_MS is that one Ctrl-C, not the user insisting.
+      if (received !== null && performance.now() - receivedAt < SAME_SIGNAL_MS) return;
       if (received !== null) {
         // Second signal: the user insists. Restore the terminal and leave now.
         restoreTerminalNow();
@@ -91,6 +101,7 @@ export function listenForStop(onFirst?: (signal: string) => void): StopRequest {
         Deno.exit(130);
       }
       received = sig;
+      receivedAt = performance.now();
       onFirst?.(sig);
     };
     Deno.addSignalListener(sig, h);
