@@ -212,6 +212,11 @@ Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke ru
         const run = await main([
           "--preset",
           preset,
+          // The paper preset's auto would probe WebGPU, which loads the Vulkan driver into the
+          // test process (see experiments/tf/testdata/webgpu_probe.ts): name the backend auto
+          // picks on a CPU machine.
+          "--backend",
+          "wasm",
           "--steps",
           "3",
           "--train-limit",
