@@ -23,7 +23,7 @@
  * @module
  */
 import { assertIntegerInRange, assertPositiveFinite, show } from "./errors.ts";
-import type { Neighbours, ProgressCallback } from "./point_graphs.ts";
+import { type Neighbours, type ProgressCallback, squaredDistance } from "./point_graphs.ts";
 import { type PointsLike, toRectMatrix } from "./rect_matrix.ts";
 
 /** Options of {@link approximateNeighbours}. */
@@ -244,15 +244,7 @@ export function approximateNeighbours(points: PointsLike, opts: NnDescentOptions
   const x = new Float64Array(n * d);
   for (let q = 0; q < n; q++) x.set(p.data.subarray(position[q] * d, position[q] * d + d), q * d);
   const heaps = new NeighbourHeaps(n, k);
-  const dist = (i: number, j: number) => {
-    let s = 0;
-    const a = i * d, b = j * d;
-    for (let t = 0; t < d; t++) {
-      const v = x[a + t] - x[b + t];
-      s += v * v;
-    }
-    return s;
-  };
+  const dist = (i: number, j: number) => squaredDistance(x, d, i, j);
   /** ‖x_i − x_j‖², or any value ≥ `bound` once the partial sum reaches it (then unused). */
   const boundedDist = (i: number, j: number, bound: number) => {
     let s = 0;

@@ -44,7 +44,16 @@ export interface Progress {
 /** Called on progress; must return quickly. */
 export type ProgressCallback = (p: Progress) => void;
 
-function squaredDistance(x: Float64Array, d: number, i: number, j: number): number {
+/**
+ * ‖x_i − x_j‖² for rows i, j of a row-major n × d array (shared with `nn_descent.ts`).
+ *
+ * @param x The points, row-major.
+ * @param d Their dimension.
+ * @param i One row.
+ * @param j Another row.
+ * @returns The squared Euclidean distance.
+ */
+export function squaredDistance(x: Float64Array, d: number, i: number, j: number): number {
   let s = 0;
   const a = i * d, b = j * d;
   for (let t = 0; t < d; t++) {
