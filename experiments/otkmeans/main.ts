@@ -119,6 +119,7 @@ import { squaredEuclideanCost, squaredEuclideanGradients } from "../../lib/sinkh
 import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../../lib/metrics.ts";
 import {
   latestCheckpoint,
+  listCheckpoints,
   loadCheckpoint,
   saveCheckpoint,
   setLearningRate,
@@ -216,9 +217,20 @@ export const otkmeansFlags = {
     5,
     1,
   ),
-  trainSize: flag.int("Training images used (0 = all 60 000)", 0, 0),
+  trainSize: flag.int("Training images used (0 = all 60 000 minus --val-size)", 0, 0),
+  valSize: flag.int(
+    "Training images held out for validation: never trained on, their labels used only to " +
+      "choose the checkpoint (best validation ACC) whose test figure is reported, once " +
+      "(0 = no validation: intermediate evaluations on test images, the last step reported)",
+    5000,
+    0,
+  ),
   evalEvery: flag.int("Steps between evaluations", 2000, 1),
-  evalSize: flag.int("Test images per intermediate evaluation (the final one uses all)", 2000, 10),
+  evalSize: flag.int(
+    "Images per intermediate evaluation (validation images, or test images with --val-size 0)",
+    2000,
+    10,
+  ),
   testSize: flag.int("Test images of the final evaluation (0 = all 10 000)", 0, 0),
   checkpointEvery: flag.int("Steps between checkpoints", 2000, 1),
   resume: flag.bool("Continue from the last checkpoint in --out"),
@@ -258,6 +270,10 @@ export const otkmeansCommand: Command<typeof otkmeansFlags> = {
           `full batch`
         : null,
     (c) =>
+      c.valSize! >= 60000
+        ? `--val-size ${c.valSize} leaves no training image of MNIST's 60 000`
+        : null,
+    (c) =>
       c.initSample! < c.k!
         ? `--init-sample ${c.initSample} is smaller than --k ${c.k}: cannot initialise ${c.k} ` +
           `centroids`
@@ -271,13 +287,13 @@ export const otkmeansCommand: Command<typeof otkmeansFlags> = {
       learningRate: 1e-3,
       otLearningRate: 0,
       reconWeight: 1,
-      steps: 20000,
+      steps: 8000,
       batchSize: 256,
       warmupSteps: 0,
       initSample: 5000,
-      evalEvery: 1000,
-      evalSize: 10000,
-      checkpointEvery: 1000,
+      evalEvery: 500,
+      evalSize: 5000,
+      checkpointEvery: 500,
     },
     smoke: {
       backend: "cpu",
@@ -288,6 +304,7 @@ export const otkmeansCommand: Command<typeof otkmeansFlags> = {
       initSample: 64,
       initRestarts: 2,
       trainSize: 256,
+      valSize: 128,
       evalEvery: 3,
       evalSize: 64,
       testSize: 128,
@@ -300,6 +317,11 @@ export const otkmeansCommand: Command<typeof otkmeansFlags> = {
 /** One evaluation record (a line of metrics.jsonl). */
 export interface OtKMeansRecord {
   readonly step: number;
+  /**
+   * Which images were scored: held-out `val` training images (model selection), or `test`
+   * images (the final report; every evaluation when `--val-size 0`).
+   */
+  readonly split: "val" | "test";
   readonly images: number;
   readonly accNearest: number;
   readonly nmiNearest: number;
@@ -498,7 +520,7 @@ export function clusteringMetrics(
   truth: ArrayLike<number>,
   k: number,
   epsilon: number,
-): Omit<OtKMeansRecord, "step" | "seconds" | "centroids"> {
+): Omit<OtKMeansRecord, "step" | "seconds" | "centroids" | "split"> {
   const n = truth.length, d = z.length / n;
   const nearest = new Int32Array(n);
   const counts = new Int32Array(k);
@@ -617,13 +639,16 @@ export async function runOtKMeans(
     convolutional: isConvolutional(cfg.model),
   });
   const mnist = data ?? await loadMnist({ dataDir: cfg.dataDir });
-  const trainIdx = cfg.trainSize > 0
-    ? shuffled(range(0, mnist.train.n), mixSeed(cfg.seed, 1)).slice(0, cfg.trainSize)
-    : range(0, mnist.train.n);
+  const { trainIdx, valIdx } = trainValSplit(mnist.train.n, cfg);
   const testAll = cfg.testSize > 0
     ? range(0, Math.min(cfg.testSize, mnist.test.n))
     : range(0, mnist.test.n);
-  const evalIdx = testAll.slice(0, Math.min(cfg.evalSize, testAll.length));
+  // Intermediate evaluations: validation images when there are any (labels used only to choose
+  // the reported checkpoint), else test images (the last step is then what is reported).
+  const evalSplit = valIdx.length > 0 ? "val" : "test";
+  const evalIdx = valIdx.length > 0
+    ? valIdx.slice(0, Math.min(cfg.evalSize, valIdx.length))
+    : testAll.slice(0, Math.min(cfg.evalSize, testAll.length));
   const plan = batchPlan(trainIdx, cfg.batchSize, cfg.seed);
   const initIdx = shuffled(trainIdx, mixSeed(cfg.seed, 2)).slice(
     0,
@@ -662,6 +687,7 @@ export async function runOtKMeans(
     backendDetail: backend.detail,
     parameters: net.model.countParams(),
     trainImages: trainIdx.length,
+    valImages: valIdx.length,
     testImages: testAll.length,
   });
 
@@ -691,14 +717,16 @@ export async function runOtKMeans(
     lastFit = { step, centroids: best!.centroids };
     return lastFit.centroids;
   };
-  const evaluate = async (idx: Int32Array): Promise<OtKMeansRecord> => {
-    const embedded = await embed(net, mnist.test, idx);
+  const evaluate = async (split: "val" | "test", idx: Int32Array): Promise<OtKMeansRecord> => {
+    const images = split === "val" ? mnist.train : mnist.test;
+    const embedded = await embed(net, images, idx);
     // Before the initialisation the model's centroids are random: score instead the centroids
     // the initialisation would fit now (the "autoencoder + OT k-means" figure of the warm-up).
     const centroids = centroidsReady ? embedded.centroids : await fitCentroids();
-    const truth = Array.from(idx, (i) => mnist.test.labels[i]!);
+    const truth = Array.from(idx, (i) => images.labels[i]!);
     return {
       step,
+      split,
       ...clusteringMetrics(embedded.z, centroids, truth, net.k, cfg.epsilon),
       centroids: centroidsReady ? "trained" : "fitted",
       seconds: trainSeconds,
@@ -717,12 +745,24 @@ export async function runOtKMeans(
   const stop = listenForStop((sig) =>
     progress.log(`${sig}: finishing step ${step + 1} and writing a checkpoint…`)
   );
-  const checkpoint = () =>
-    saveCheckpoint(ckptDir, net.model, optimizer, {
+  const checkpoint = (dir = ckptDir) =>
+    saveCheckpoint(dir, net.model, optimizer, {
       step,
       rngState: null,
       extra: { centroidsReady, trainSeconds },
-    });
+    }, { keep: dir === ckptDir ? 2 : 1 });
+  // Model selection: the weights of the best validation ACC (nearest centroid) so far live in
+  // `best/`; on --resume the best so far is read back from metrics.jsonl.
+  const bestDir = `${out}/best`;
+  let bestVal = -Infinity;
+  for (const r of (await readJsonl(`${out}/metrics.jsonl`).catch(() => [])) as OtKMeansRecord[]) {
+    if (r.split === "val" && r.accNearest > bestVal) bestVal = r.accNearest;
+  }
+  // A best checkpoint written after the step resumed from (the run was killed before its next
+  // regular checkpoint) has no record left in metrics.jsonl: drop it, the rerun re-decides.
+  for (const c of await listCheckpoints(bestDir).catch(() => [])) {
+    if (c.step > step) await Deno.remove(c.path, { recursive: true });
+  }
   try {
     while (step < cfg.steps) {
       if (!centroidsReady && step >= cfg.warmupSteps) {
@@ -818,10 +858,17 @@ export async function runOtKMeans(
       });
       progress.update(step, Number.isNaN(otLoss) ? total : otLoss);
       if (step % cfg.evalEvery === 0 || step === cfg.steps) {
-        const rec = await evaluate(step === cfg.steps ? testAll : evalIdx);
+        // Without validation the last step's evaluation is the report: all test images.
+        const rec = evalSplit === "val"
+          ? await evaluate("val", evalIdx)
+          : await evaluate("test", step === cfg.steps ? testAll : evalIdx);
+        if (rec.split === "val" && rec.accNearest > bestVal) {
+          bestVal = rec.accNearest;
+          await checkpoint(bestDir);
+        }
         await appendJsonlAtomic(`${out}/metrics.jsonl`, rec);
         progress.log(
-          `[otkmeans] step ${step}: test ACC ${rec.accNearest.toFixed(4)} NMI ` +
+          `[otkmeans] step ${step}: ${rec.split} ACC ${rec.accNearest.toFixed(4)} NMI ` +
             `${rec.nmiNearest.toFixed(4)} ARI ${rec.ariNearest.toFixed(4)} (nearest) | ACC ` +
             `${rec.accTransport.toFixed(4)} (transport) on ${rec.images} images`,
         );
@@ -836,12 +883,30 @@ export async function runOtKMeans(
     progress.stop();
   }
   const records = (await readJsonl(`${out}/metrics.jsonl`)) as OtKMeansRecord[];
-  let final = records.at(-1);
-  if (final === undefined || final.step !== step || final.images !== testAll.length) {
-    final = await evaluate(testAll);
+  let final = records.find((r) => r.split === "test" && r.images === testAll.length);
+  let selectedStep = step;
+  if (evalSplit === "val") {
+    // The one test evaluation: the weights of the best validation ACC.
+    const best = await latestCheckpoint(bestDir);
+    if (best === null) throw new Error(`${bestDir} holds no checkpoint after ${step} steps`);
+    const st = await loadCheckpoint(best, net.model, tf.train.adam(cfg.learningRate));
+    selectedStep = st.step;
+    if (final === undefined || final.step !== selectedStep) {
+      const lastStep = step;
+      centroidsReady = st.extra["centroidsReady"] === true;
+      step = selectedStep; // the record's step, and the memo key of fitted centroids
+      lastFit = undefined;
+      final = await evaluate("test", testAll);
+      step = lastStep;
+      await appendJsonlAtomic(`${out}/metrics.jsonl`, final);
+      records.push(final);
+    }
+  } else if (final === undefined || final.step !== step) {
+    final = await evaluate("test", testAll);
     await appendJsonlAtomic(`${out}/metrics.jsonl`, final);
     records.push(final);
   }
+  const selectedVal = records.find((r) => r.split === "val" && r.step === selectedStep);
   await writeCsvAtomic(`${out}/metrics.csv`, records as unknown as Record<string, number>[]);
   const train = (await readJsonl(`${out}/train.jsonl`)) as { step: number; otLoss: number }[];
   await writeCsvAtomic(`${out}/train.csv`, train);
@@ -852,10 +917,15 @@ export async function runOtKMeans(
     steps: step,
     trainSeconds,
     secondsPerStep: trainSeconds / Math.max(1, step),
+    selection: evalSplit === "val"
+      ? `best validation ACC (nearest centroid) on ${evalIdx.length} held-out training images`
+      : "last step (no validation images)",
+    selectedStep,
+    validation: selectedVal ?? null,
     test: final,
     paperAccuracy: 0.85,
   });
-  const metricPoints: CurvePoint[] = records.flatMap((r) => [
+  const metricPoints: CurvePoint[] = records.filter((r) => r.split === evalSplit).flatMap((r) => [
     { x: r.step, y: r.accNearest, series: "ACC" },
     { x: r.step, y: r.nmiNearest, series: "NMI" },
     { x: r.step, y: r.ariNearest, series: "ARI" },
@@ -864,9 +934,12 @@ export async function runOtKMeans(
     out,
     "metrics",
     lineChartSpec(metricPoints, {
-      title: "OT k-means deep clustering: test metrics (nearest centroid)",
+      title: `OT k-means deep clustering: ${
+        evalSplit === "val" ? "validation" : "test"
+      } metrics (nearest centroid)`,
       xTitle: "step",
       yTitle: "score",
+      ...(evalSplit === "val" ? { markX: { x: selectedStep, label: "reported checkpoint" } } : {}),
     }),
   );
   const lossPoints = train.filter((r) => Number.isFinite(r.otLoss)).map((r) => ({
@@ -887,10 +960,35 @@ export async function runOtKMeans(
   }
   await markFinished(out, step);
   log(
-    `[otkmeans] final test (${final.images} images): ACC ${final.accNearest.toFixed(4)} NMI ` +
+    `[otkmeans] test (${final.images} images, step ${selectedStep}): ACC ${
+      final.accNearest.toFixed(4)
+    } NMI ` +
       `${final.nmiNearest.toFixed(4)} ARI ${final.ariNearest.toFixed(4)}; results in ${out}`,
   );
   return { records, final, out };
+}
+
+/**
+ * The training / validation split of the training images: `valSize` images drawn at random
+ * (seed-determined) are held out for validation, and the training set is the rest, or
+ * `trainSize` of the rest. The two never overlap.
+ *
+ * @param n Training images available.
+ * @param cfg Sizes and seed.
+ * @returns Indices of the training and of the validation images.
+ */
+export function trainValSplit(
+  n: number,
+  cfg: Pick<OtKMeansConfig, "trainSize" | "valSize" | "seed">,
+): { trainIdx: Int32Array; valIdx: Int32Array } {
+  if (cfg.valSize >= n) {
+    throw new RangeError(`--val-size ${cfg.valSize} leaves none of the ${n} training images`);
+  }
+  const order = shuffled(range(0, n), mixSeed(cfg.seed, 1));
+  const valIdx = order.slice(0, cfg.valSize).sort();
+  const rest = order.slice(cfg.valSize);
+  const trainIdx = cfg.trainSize > 0 ? rest.slice(0, cfg.trainSize) : rest.sort();
+  return { trainIdx, valIdx };
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   type OtKMeansRecord,
   runOtKMeans,
   selfLabelLoss,
+  trainValSplit,
 } from "./main.ts";
 import { rectMatrix } from "../../lib/rect_matrix.ts";
 
@@ -107,6 +108,26 @@ Deno.test("exp:otkmeans", async (t) => {
     assert.ok(Math.abs(epsilonAt(cfg, 20) - 0.01) < 1e-12);
   });
 
+  await t.step("validation images are held out of training, by seed, disjoint", () => {
+    const cfg = { trainSize: 0, valSize: 100, seed: 3 };
+    const { trainIdx, valIdx } = trainValSplit(1000, cfg);
+    assert.equal(valIdx.length, 100);
+    assert.equal(trainIdx.length, 900);
+    const all = new Set([...trainIdx, ...valIdx]);
+    assert.equal(all.size, 1000, "every image in exactly one split");
+    assert.deepEqual(trainValSplit(1000, cfg), { trainIdx, valIdx });
+    assert.notDeepEqual(trainValSplit(1000, { ...cfg, seed: 4 }).valIdx, valIdx);
+    const sub = trainValSplit(1000, { ...cfg, trainSize: 50 });
+    assert.equal(sub.trainIdx.length, 50);
+    assert.ok(sub.trainIdx.every((i) => !valIdx.includes(i)));
+    // No validation: every image trains, in order (the former behaviour).
+    assert.deepEqual(
+      trainValSplit(10, { ...cfg, valSize: 0 }).trainIdx,
+      Int32Array.from({ length: 10 }, (_, i) => i),
+    );
+    assert.throws(() => trainValSplit(10, { ...cfg, valSize: 10 }), /--val-size 10/);
+  });
+
   const out = await Deno.makeTempDir({ prefix: "otkmeans_smoke_" });
   try {
     const lines: string[] = [];
@@ -122,18 +143,28 @@ Deno.test("exp:otkmeans", async (t) => {
         assert.ok(assertWellFormedSvg(await Deno.readTextFile(`${out}/${f}`)).includes("path"), f);
       }
       const records = (await readJsonl(`${out}/metrics.jsonl`)) as OtKMeansRecord[];
-      assert.deepEqual(records.map((r) => r.step), [3, 6]);
-      assert.deepEqual(records.map((r) => r.centroids), ["trained", "trained"]);
-      assert.equal(records.at(-1)!.images, 128);
+      // Validation at steps 3 and 6 (64 held-out training images), then ONE test evaluation
+      // (all 128 test images) of the checkpoint with the best validation ACC.
+      const val = records.filter((r) => r.split === "val");
+      const test = records.filter((r) => r.split === "test");
+      assert.deepEqual(val.map((r) => [r.step, r.images, r.centroids]), [
+        [3, 64, "trained"],
+        [6, 64, "trained"],
+      ]);
+      const bestStep = val[1]!.accNearest > val[0]!.accNearest ? 6 : 3;
+      assert.deepEqual(test.map((r) => [r.step, r.images]), [[bestStep, 128]]);
       for (const r of records) {
         for (const v of [r.accNearest, r.accTransport, r.nmiNearest]) assert.ok(v >= 0 && v <= 1);
         assert.ok(r.ariNearest >= -1 && r.ariNearest <= 1);
       }
       const csv = (await Deno.readTextFile(`${out}/metrics.csv`)).trim().split("\n");
-      assert.equal(csv.length, 3);
+      assert.equal(csv.length, 4);
       const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
       assert.equal(summary.steps, 6);
+      assert.equal(summary.selectedStep, bestStep);
+      assert.deepEqual(summary.validation, val.find((r) => r.step === bestStep));
       assert.deepEqual(summary.test, run.final);
+      assert.equal(run.final.split, "test");
       assert.ok(lines.some((l) => l.includes("centroids initialised")));
     });
 
@@ -179,7 +210,9 @@ Deno.test("exp:otkmeans", async (t) => {
       const lines: string[] = [];
       const more = await runOtKMeans(smokeConfig(out, ["--resume"]), (l) => lines.push(l));
       assert.ok(lines.some((l) => /resumed from .*step-0000000003 at step 3/.test(l)));
-      assert.deepEqual(more.records.map((r) => r.step), [3, 6]);
+      assert.deepEqual(more.records.filter((r) => r.split === "val").map((r) => r.step), [3, 6]);
+      assert.equal(more.records.filter((r) => r.split === "test").length, 1);
+      assert.deepEqual(more.final, run.final, "wasm/cpu are deterministic: the same report");
     });
     await t.step(
       "during the warm-up, evaluations score centroids fitted to the current embeddings",
@@ -187,10 +220,10 @@ Deno.test("exp:otkmeans", async (t) => {
         const warm = `${out}/warm`;
         const cfg = smokeConfig(warm, ["--warmup-steps", "5", "--steps", "4", "--eval-every", "2"]);
         const r = await runOtKMeans(cfg, () => {});
-        assert.deepEqual(r.records.map((x) => [x.step, x.centroids]), [[2, "fitted"], [
-          4,
-          "fitted",
-        ]]);
+        assert.deepEqual(
+          r.records.filter((x) => x.split === "val").map((x) => [x.step, x.centroids]),
+          [[2, "fitted"], [4, "fitted"]],
+        );
         // Fitted by OT k-means with uniform sizes on 64 images: no cluster can hold most points.
         assert.ok(r.final.largestClusterShare < 0.5, String(r.final.largestClusterShare));
       },

@@ -258,13 +258,14 @@ export function gridCsvRecords(
   }));
 }
 
-/** The two plotted metrics (rows of Figure 4), in order. */
-export const FIGURE_METRICS = ["clustering error", "linear-probe accuracy"] as const;
+/** The two plotted metrics (panels of Figure 4), in order. */
+export const FIGURE_METRICS = ["clustering error", "linear-probe error"] as const;
 
 /**
- * The paper's Figure 4 as a vega-lite spec: rows = metric (clustering error, probe
- * accuracy), columns = k_w, x = n_ℓ on a log axis, one line per method through the means,
- * with ± one standard deviation error bars (none for a single seed).
+ * The paper's Figure 4 as a vega-lite spec: one panel per metric (clustering error on the test
+ * batches, linear-probe test error = 1 − probe accuracy), x = n_ℓ on a log axis, one line per
+ * k_w (colour) and method (ours solid, cross-entropy dashed) through the means over seeds, with
+ * ± one standard deviation error bars (none for a single seed).
  *
  * @param rows Aggregated rows.
  * @param options Panel size.
@@ -293,11 +294,10 @@ export function figure4Spec(
     FIGURE_METRICS.map((metric) => {
       const [mean, std] = metric === "clustering error"
         ? [r.clusteringErrorMean, r.clusteringErrorStd]
-        : [r.probeAccuracyMean, r.probeAccuracyStd];
+        : [1 - r.probeAccuracyMean, r.probeAccuracyStd];
       return {
         metric,
-        panel: `k_w = ${r.withheld}`,
-        withheld: r.withheld,
+        withheld: `k_w = ${r.withheld}`,
         nLabelled: r.nLabelled,
         method: METHOD_TITLES[r.method],
         mean,
@@ -312,44 +312,63 @@ export function figure4Spec(
     type: "quantitative" as const,
     title: "labelled images n_ℓ",
     scale: { type: "log" as const },
-    axis: { values: [...new Set(rows.map((r) => r.nLabelled))].sort((a, b) => a - b) },
+    axis: {
+      values: [...new Set(rows.map((r) => r.nLabelled))].sort((a, b) => a - b),
+      format: "~s", // 100, 250, 500, 1k, 2k, 5k: short enough that none is dropped
+      labelOverlap: false,
+    },
   };
+  const kws = [...new Set(rows.map((r) => r.withheld))].sort((a, b) => a - b);
+  // Legends below the panels, labels uncut (vega truncates at 160 px: "ours (spanning-for…").
+  const legend = { orient: "bottom" as const, labelLimit: 0, direction: "vertical" as const };
   const color = {
+    field: "withheld",
+    type: "nominal" as const,
+    title: "withheld classes",
+    sort: kws.map((k) => `k_w = ${k}`),
+    legend,
+  };
+  const methods = GRID_METHODS.map((m) => METHOD_TITLES[m]);
+  const dash = {
     field: "method",
     type: "nominal" as const,
-    title: null,
-    sort: GRID_METHODS.map((m) => METHOD_TITLES[m]),
-    // vega truncates legend labels at 160 px ("ours (spanning-for…"): no limit, below the plot.
-    legend: { orient: "bottom" as const, labelLimit: 0, direction: "vertical" as const },
+    title: "method",
+    scale: { domain: methods, range: [[1, 0], [6, 4]] },
+    // A line sample in the legend (the default symbol is the point, which hides the dash).
+    legend: {
+      ...legend,
+      symbolType: "stroke",
+      symbolStrokeWidth: 2,
+      symbolSize: 400,
+      encode: { symbols: { update: { stroke: { value: "#444" } } } },
+    },
   };
-  const panels = [...new Set(rows.map((r) => r.withheld))].sort((a, b) => a - b);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Semi-supervised MNIST (Figure 4): mean ± std over seeds",
+    title: {
+      text: "Semi-supervised MNIST (Figure 4)",
+      subtitle: `${
+        Math.max(...rows.map((r) => r.seeds.length))
+      } seed(s) per point; bars: ± one std over seeds`,
+    },
     data: { values },
     facet: {
-      row: {
+      column: {
         field: "metric",
         type: "nominal",
         sort: [...FIGURE_METRICS],
         header: { title: null, labelFontSize: 13 },
       },
-      column: {
-        field: "panel",
-        type: "nominal",
-        sort: panels.map((k) => `k_w = ${k}`),
-        header: { title: null, labelFontSize: 13 },
-      },
     },
     spec: {
-      width: options.width ?? 220,
-      height: options.height ?? 180,
+      width: options.width ?? 260,
+      height: options.height ?? 200,
       layer: [
         {
           mark: { type: "rule" },
           encoding: {
             x,
-            y: { field: "lo", type: "quantitative", title: null, scale: { zero: false } },
+            y: { field: "lo", type: "quantitative", title: "test error", scale: { zero: false } },
             y2: { field: "hi" },
             color,
           },
@@ -358,10 +377,13 @@ export function figure4Spec(
           mark: { type: "line", point: true },
           encoding: {
             x,
-            y: { field: "mean", type: "quantitative", title: null, scale: { zero: false } },
+            y: { field: "mean", type: "quantitative", title: "test error", scale: { zero: false } },
             color,
+            strokeDash: dash,
+            detail: { field: "method" },
             tooltip: [
               { field: "method" },
+              { field: "withheld" },
               { field: "nLabelled", title: "n_ℓ" },
               { field: "mean", format: ".4f" },
               { field: "seeds" },

@@ -93,14 +93,17 @@ Deno.test("semi aggregate", async (t) => {
     assert.ok(E.isLeft(CellRecordCodec.decode({ ...records[0], methods: {} })));
   });
 
-  await t.step("Figure 4: 2 metrics × 3 k_w panels, one line per method, log n_ℓ", async () => {
+  await t.step("Figure 4: 2 metric panels, one line per k_w × method, log n_ℓ", async () => {
     const svg = await renderSvg(figure4Spec(rows));
     assertWellFormedSvg(svg);
-    for (const panel of ["k_w = 0", "k_w = 3", "k_w = 6"]) assert.ok(svg.includes(panel));
-    assert.ok(svg.includes("clustering error") && svg.includes("linear-probe accuracy"));
-    // One line mark (a path with role "line mark") per panel × method.
+    for (const kw of ["k_w = 0", "k_w = 3", "k_w = 6"]) assert.ok(svg.includes(`>${kw}<`), kw);
+    assert.ok(svg.includes(">clustering error<") && svg.includes(">linear-probe error<"));
+    // One line mark per panel × k_w × method.
     const lines = svg.match(/aria-roledescription="line mark"/g)?.length;
     assert.equal(lines, 2 * 3 * 2);
+    // Ours solid, the baseline dashed: exactly the baseline's 6 lines carry a dash array.
+    const dashed = svg.match(/aria-roledescription="line mark"[^>]*stroke-dasharray="6,4"/g);
+    assert.equal(dashed?.length, 2 * 3, "one dashed line per panel × k_w");
     // Error bars: one rule per (metric, row).
     const rules = svg.match(/aria-roledescription="rule mark"/g)?.length;
     assert.equal(rules, 2 * rows.length);
