@@ -66,6 +66,8 @@ const tinyMnist = (out: string, steps: number) => [
   "--quiet",
   "--log-every",
   "1",
+  "--dataset-images",
+  "200",
   "--out",
   out,
 ];

@@ -27,8 +27,14 @@
  * `experiments/data/splits.ts`), and so is its perturbation seed ({@link perturbationSeed}),
  * so a resumed run needs only the step, the weights and the Adam state.
  *
+ * Data-set-level evaluation (optional, `RunOptions.datasetEval`): after the test batches, the
+ * first N test-split images embedded with the same weights, clustered as a whole (single linkage
+ * and mutual reachability on the 15-NN graph, k = number of classes) and labelled
+ * transductively from 1 % of their labels (`dataset_level.ts`); the embeddings are saved.
+ *
  * Files in `outDir`: config.json, metrics.jsonl + metrics.csv (one record per evaluation),
- * checkpoints/step-*, best/step-* (best weights so far), summary.json, plots (*.svg).
+ * checkpoints/step-*, best/step-* (best weights so far), summary.json, plots (*.svg), and with
+ * the data-set-level evaluation test_embeddings.npy, test_labels.npy, test_embeddings.json.
  *
  * @module
  */
@@ -76,6 +82,7 @@ import {
   normalizedMutualInfo,
 } from "../../lib/metrics.ts";
 import type { Matrix } from "../../lib/matrix.ts";
+import { type DatasetLevelSummary, EMBEDDINGS_FILES, evaluateTestSplit } from "./dataset_level.ts";
 
 // The data sets moved to image_dataset.ts; re-exported for the engine's users.
 export { type DatasetName, embedImages, type ImageDataset, type LabelledSplit, loadDataset };
@@ -143,6 +150,11 @@ export interface RunOptions {
   readonly plots?: boolean;
   /** Classes withheld from the labels (semi-supervised runs), highlighted in the UMAP map. */
   readonly withheld?: readonly number[];
+  /**
+   * Data-set-level evaluation of the first `images` test-split images after the test batches
+   * (module doc); omitted: none.
+   */
+  readonly datasetEval?: { readonly images: number };
 }
 
 /** Batch clustering metrics averaged over evaluation batches. */
@@ -180,6 +192,8 @@ export interface RunSummary {
   readonly bestStep: number;
   readonly bestValError: number;
   readonly test: BatchMetrics & { readonly batches: number };
+  /** Clustering and transductive labelling of the whole test split (`RunOptions.datasetEval`). */
+  readonly datasetLevel?: DatasetLevelSummary;
   readonly timing: {
     /** Mean wall time of a training step (forward + backward + update), this process. */
     readonly stepSeconds: number;
@@ -528,7 +542,13 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s <= step);
     console.error(`[resume] continuing ${out} from step ${step} (${existing})`);
   } else {
-    for (const f of ["metrics.jsonl", "metrics.csv", "summary.json"]) {
+    const stale = [
+      "metrics.jsonl",
+      "metrics.csv",
+      "summary.json",
+      ...Object.values(EMBEDDINGS_FILES),
+    ];
+    for (const f of stale) {
       await Deno.remove(`${out}/${f}`).catch(() => {});
     }
     await Deno.remove(bestDir, { recursive: true }).catch(() => {});
@@ -683,6 +703,9 @@ export async function trainRun(
   await loadCheckpoint(best, model, optimizer);
   optimizer.dispose();
   const test = await evaluate(setup.test);
+  const datasetLevel = opts.datasetEval === undefined
+    ? undefined
+    : await evaluateTestSplit(backbone, ds, opts.datasetEval.images, out, bestStep);
   // Resumed with no step left (exp:semi's first method, finished before an interruption of the
   // second): keep the timings of the process that trained it instead of writing NaN.
   const earlier = timedSteps === 0
@@ -697,6 +720,7 @@ export async function trainRun(
     bestStep,
     bestValError: bestError,
     test: { ...test.metrics, batches: setup.test.length },
+    ...(datasetLevel === undefined ? {} : { datasetLevel }),
     timing: earlier?.timing ?? {
       stepSeconds: timedSteps > 0 ? stepTime / timedSteps : NaN,
       clusterLossSeconds: cfg.objective === "cluster" && timedSteps > 0
