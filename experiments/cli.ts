@@ -21,6 +21,7 @@ import { E, pipe, t } from "../lib/deps/fp.ts";
 import { BACKEND_CHOICES, MODEL_CHOICES } from "./choices.ts";
 import { exitOnSignal, Interrupted } from "./interrupt.ts";
 import { AlreadyFinished, UsageError } from "./errors.ts";
+import { DATASET_EVAL_DEFAULTS } from "./dataset_eval.ts";
 
 export { AlreadyFinished, Interrupted, UsageError };
 
@@ -464,8 +465,8 @@ export const commonFlags = {
   logEvery: flag.int("Steps between log lines in quiet / non-TTY mode", 100, 1),
 } as const;
 
-/** Flags of `exp:mnist` (paper §4.1, appendix 11.1). */
-export const mnistFlags = {
+/** Training flags of `exp:mnist` (paper §4.1, appendix 11.1), shared with `exp:semi`. */
+const trainingFlags = {
   ...commonFlags,
   preset: flag.choice(["quick", "quick-mlp", "paper"] as const, "Sizes preset", "quick"),
   dataset: flag.choice(["mnist", "fashion", "cifar10"] as const, "Data set", "mnist"),
@@ -493,8 +494,26 @@ export const mnistFlags = {
   resume: flag.bool("Continue from the last checkpoint in --out"),
 } as const;
 
+/** The neighbours of the data-set-level evaluation's kNN graph. */
+const DATASET_EVAL_NEIGHBOURS = DATASET_EVAL_DEFAULTS.neighbours;
+
+/** Flags of exp:mnist's data-set-level evaluation of the trained embedding. */
+export const datasetEvalFlags = {
+  noDatasetEval: flag.bool(
+    "Skip the data-set-level evaluation after training (clustering and transductive labelling of the test split's embeddings, saved as test_embeddings.npy)",
+  ),
+  datasetImages: flag.int(
+    "Test-split images of the data-set-level evaluation, from the first (0: all)",
+    0,
+    0,
+  ),
+} as const;
+
+/** Flags of `exp:mnist` (paper §4.1, appendix 11.1). */
+export const mnistFlags = { ...trainingFlags, ...datasetEvalFlags } as const;
+
 /** Cross-flag checks of exp:mnist and exp:semi, run before any data is loaded. */
-export const mnistChecks: readonly FlagCheck<ConfigOf<typeof mnistFlags>>[] = [
+export const mnistChecks: readonly FlagCheck<ConfigOf<typeof trainingFlags>>[] = [
   (c) =>
     c.k! > c.batchSize!
       ? `--k ${c.k} exceeds --batch-size ${c.batchSize}: a batch of ${c.batchSize} images ` +
@@ -513,7 +532,16 @@ export const mnistCommand: Command<typeof mnistFlags> = {
   summary: "Learn an embedding through perturbed spanning-forest clustering (supervised).",
   flags: mnistFlags,
   outDefault: "results/<dataset>-<preset>-seed<seed>",
-  checks: mnistChecks,
+  checks: [
+    ...mnistChecks,
+    (c) =>
+      c.datasetImages! > 0 && c.datasetImages! <= DATASET_EVAL_NEIGHBOURS
+        ? `--dataset-images ${c.datasetImages} is too small: the data-set-level evaluation's ` +
+          `${DATASET_EVAL_NEIGHBOURS}-NN graph needs at least ${
+            DATASET_EVAL_NEIGHBOURS + 1
+          } images (0: all)`
+        : null,
+  ],
   presets: {
     // The paper's LeNet on the wasm backend with our OpenBLAS kernels (README, "Backends"), Adam
     // lr 1e-3 with cosine decay over 10 000 steps. The checkpoint is chosen on all 78
@@ -544,7 +572,7 @@ export const mnistCommand: Command<typeof mnistFlags> = {
 
 /** Flags of `exp:semi` (paper §4.2, appendix 11.2). */
 export const semiFlags = {
-  ...mnistFlags,
+  ...trainingFlags,
   nLabelled: flag.int("Labelled images n_ℓ", 1000, 1),
   withheld: flag.int("Withheld classes k_w", 3, 0, 9),
   grid: flag.bool("Run the whole grid n_ℓ × k_w × seeds (resumable) and draw Figure 4"),
@@ -562,4 +590,47 @@ export const semiCommand: Command<typeof semiFlags> = {
   outDefault: "results/<dataset>-<preset>-seed<seed>-semi-n<n-labelled>-kw<withheld> " +
     "(--grid: results/semi-grid)",
   checks: mnistChecks as Command<typeof semiFlags>["checks"],
+};
+
+/** Flags of `transductive` (`scripts/transductive_mnist.ts`). */
+export const transductiveFlags = {
+  embeddings: flag.string(
+    "An exp:mnist run directory: use its saved test embeddings (test_embeddings.npy) instead of a random projection of the pixels",
+    undefined,
+  ),
+  all: flag.bool(
+    "Random projection of all 70 000 MNIST images (train + test, NN-descent graph) instead of the 10 000 test images",
+  ),
+  fraction: flag.positive(
+    "Fraction of the labels given to the transductive labelling, in (0, 1)",
+    DATASET_EVAL_DEFAULTS.labelledFraction,
+  ),
+  seed: flag.int(
+    "Seed of the labelled draw (exp:mnist's data-set-level evaluation uses the default)",
+    DATASET_EVAL_DEFAULTS.seed,
+    0,
+    2 ** 31 - 1,
+  ),
+  out: flag.string("Results file (JSON)", undefined),
+} as const;
+
+/** `transductive`: data-set-level clustering and label spreading, ours next to scikit-learn's. */
+export const transductiveCommand: Command<typeof transductiveFlags> = {
+  name: "transductive",
+  summary: "Whole-data-set clustering and transductive labelling of MNIST features (a random " +
+    "projection of the pixels, or a trained run's embeddings), next to scikit-learn's " +
+    "LabelSpreading.",
+  flags: transductiveFlags,
+  outDefault: "results/transductive/<time>.json",
+  checks: [
+    (c) =>
+      c.fraction! >= 1
+        ? `--fraction ${c.fraction} is not below 1: some labels must be left to predict`
+        : null,
+    (c) =>
+      c.all && c.embeddings !== undefined
+        ? `--all and --embeddings ${c.embeddings} exclude each other: a run's embeddings are of ` +
+          `the test split only`
+        : null,
+  ],
 };

@@ -16,7 +16,10 @@ const config = <F extends Parameters<typeof parseFlags>[0]>(cmd: F, argv: string
   if (r.right._tag !== "Config") throw new Error("expected a config");
   return r.right.config;
 };
-const error = (cmd: Command<never> | typeof mnistCommand, argv: string[]) => {
+const error = (
+  cmd: Command<never> | typeof mnistCommand | typeof semiCommand,
+  argv: string[],
+) => {
   const r = parseFlags(cmd as typeof mnistCommand, argv);
   assert.ok(E.isLeft(r), "expected an error");
   return r.left;
@@ -140,6 +143,30 @@ Deno.test("experiment flags", async (t) => {
     assert.deepEqual([cnn.model, cnn.backend], ["small-cnn", "wasm"]);
     assert.match(error(semiCommand, ["--k", "65"]), /--k 65 exceeds --batch-size 64/);
   });
+
+  await t.step(
+    "exp:mnist's data-set-level evaluation: on by default, off by a flag, not in exp:semi",
+    () => {
+      const on = config(mnistCommand, []);
+      assert.deepEqual([on.noDatasetEval, on.datasetImages], [false, 0]);
+      const off = config(mnistCommand, ["--no-dataset-eval", "--dataset-images", "500"]);
+      assert.deepEqual([off.noDatasetEval, off.datasetImages], [true, 500]);
+      assert.match(
+        error(mnistCommand, ["--dataset-images", "15"]),
+        /--dataset-images 15 is too small: .*15-NN graph needs at least 16 images \(0: all\)/,
+      );
+      assert.match(
+        error(mnistCommand, ["--dataset-images=-1"]),
+        /Invalid --dataset-images "-1"/,
+      );
+      // exp:semi trains the same engine but does not run the evaluation: no flag that does nothing.
+      assert.match(
+        error(semiCommand, ["--dataset-images", "500"]),
+        /Unknown flag --dataset-images/,
+      );
+      assert.match(error(semiCommand, ["--no-dataset-eval"]), /Unknown flag --no-dataset-eval/);
+    },
+  );
 
   await t.step("a custom command", () => {
     const cmd = {

@@ -1,182 +1,281 @@
 /**
- * Whole-data-set clustering and transductive labelling on MNIST, with the sparse-graph API:
+ * `deno task transductive`: whole-data-set clustering and transductive labelling of MNIST
+ * features with the sparse-graph API, next to scikit-learn's label spreading on the same
+ * features and the same labels.
  *
- * 1. Features: pixels / 255 projected to 64-d by a seeded Gaussian random projection (stands
- *    in for a trained embedding; distances are preserved up to ≈ 1/√64).
- * 2. The 15-NN graph (exact on the 10 000 test images; NN-descent with `--all`, 70 000 images).
- * 3. Data-set-level clustering at k = 10: single linkage and HDBSCAN's mutual reachability
- *    (minSamples 10), with ACC / NMI / ARI against the digit labels.
- * 4. Transductive labelling: 1 % of the labels (seeded draw), `propagateLabels` on the same graph,
- *    accuracy on the other 99 %, next to scikit-learn's `LabelSpreading(kernel="knn",
- *    n_neighbors=15)` on the same features (Debian python3-sklearn via /usr/bin/python3;
- *    skipped with a message when absent).
+ * Features: either a trained run's saved test embeddings (`--embeddings <exp:mnist run dir>`,
+ * the files exp:mnist's data-set-level evaluation writes), or pixels / 255 projected to 64-d by
+ * a seeded Gaussian random projection (a stand-in for a trained embedding; distances are
+ * preserved up to ≈ 1/√64) of the 10 000 test images, or with `--all` of all 70 000 images.
  *
- *     deno run -A scripts/transductive_mnist.ts [--all] [--fraction 0.01]
+ * The evaluation is `experiments/dataset_eval.ts`, the one exp:mnist runs: the 15-NN graph
+ * (exact up to 20 000 points, NN-descent beyond), single linkage and HDBSCAN's mutual
+ * reachability (minSamples 10) at k = number of classes with ACC / NMI / ARI, and
+ * `propagateLabels` from a seeded `--fraction` of the labels (default 1 %, seed 15), accuracy on
+ * the rest — next to scikit-learn's `LabelSpreading(kernel="knn", n_neighbors=15)` given the
+ * same labels (Debian python3-sklearn via /usr/bin/python3; skipped with a message when
+ * absent). With `--embeddings` and the defaults, our figures must equal the run's summary.json
+ * `datasetLevel` (same points, same draw); the script says whether they do.
  *
- * Prints a table and writes results/transductive/<time>.json (a new file per run).
+ *     deno task transductive [--embeddings results/mnist-quick-seed0] [--all] [--fraction 0.01]
+ *
+ * Prints a table and writes results/transductive/<time>.json (a new file per run; `--out`).
+ *
+ * @module
  */
 import { loadMnist } from "../experiments/data/idx.ts";
-import { standardNormal, streamFor, uniformOpen01 } from "../lib/random.ts";
-import { rectFromData } from "../lib/rect_matrix.ts";
+import { standardNormal, streamFor } from "../lib/random.ts";
+import { parseOrExit, runMain, transductiveCommand } from "../experiments/cli.ts";
+import { EMBEDDINGS_FILES, readEmbeddings } from "../experiments/embeddings_file.ts";
 import {
-  exactNeighbours,
-  joinComponents,
-  mutualReachability,
-  neighbourGraph,
-  type Neighbours,
-} from "../lib/point_graphs.ts";
-import { approximateNeighbours } from "../lib/nn_descent.ts";
-import { graphForestAt, unsafeGraphHierarchy } from "../lib/graph_forest.ts";
-import { propagateLabels } from "../lib/graph_constrained.ts";
-import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../lib/metrics.ts";
+  type DatasetEvaluation,
+  drawLabelled,
+  evaluateDataset,
+  formatDatasetEvaluation,
+  transductiveAccuracy,
+} from "../experiments/dataset_eval.ts";
+import { writeJsonAtomic } from "../experiments/io.ts";
 
-const all = Deno.args.includes("--all");
-const fi = Deno.args.indexOf("--fraction");
-const fraction = fi === -1 ? 0.01 : Number(Deno.args[fi + 1]);
-if (!(fraction > 0 && fraction < 1)) {
-  console.error(`Invalid --fraction = ${Deno.args[fi + 1]}: a number in (0, 1) is needed`);
-  Deno.exit(2);
+/** Features to evaluate: n × d rows, their labels, and what they are. */
+export interface Features {
+  readonly x: Float64Array;
+  readonly n: number;
+  readonly d: number;
+  readonly labels: ArrayLike<number>;
+  readonly classes: number;
+  readonly description: string;
 }
-const D = 64, K = 15;
-const mnist = await loadMnist();
-const sets = all ? [mnist.train, mnist.test] : [mnist.test];
-const n = sets.reduce((s, x) => s + x.n, 0), pixels = mnist.test.rows * mnist.test.cols;
-const truth = new Int32Array(n);
-const x = new Float64Array(n * D);
-{
+
+/** scikit-learn's result, or why it did not run. */
+export type SklearnOutcome =
+  | { readonly _tag: "Ran"; readonly predicted: readonly number[]; readonly seconds: number }
+  | { readonly _tag: "Skipped"; readonly why: string };
+
+/** What the script writes (and returns). */
+export interface TransductiveReport {
+  readonly features: string;
+  readonly datasetLevel: DatasetEvaluation;
+  readonly labelSpreading:
+    | { readonly accuracy: number; readonly seconds: number }
+    | { readonly skipped: string };
+  /** With `--embeddings`: the run's own figures and whether ours equal them. */
+  readonly run?: {
+    readonly dir: string;
+    readonly step: number;
+    readonly summaryAccuracy: number | null;
+    readonly matchesSummary: boolean | null;
+  };
+}
+
+/** Pixels / 255 of MNIST (test, or train + test) through a seeded 64-d random projection. */
+async function projectedPixels(all: boolean): Promise<Features> {
+  const D = 64;
+  const mnist = await loadMnist();
+  const sets = all ? [mnist.train, mnist.test] : [mnist.test];
+  const n = sets.reduce((s, x) => s + x.n, 0), pixels = mnist.test.rows * mnist.test.cols;
+  const labels = new Int32Array(n);
+  const x = new Float64Array(n * D);
   const rng = streamFor(14), proj = new Float64Array(pixels * D);
   for (let t = 0; t < proj.length; t++) proj[t] = standardNormal(rng) / Math.sqrt(D);
   let i = 0;
   for (const s of sets) {
     for (let r = 0; r < s.n; r++, i++) {
-      truth[i] = s.labels[r];
+      labels[i] = s.labels[r]!;
       const row = x.subarray(i * D, i * D + D);
       for (let p = 0; p < pixels; p++) {
-        const v = s.images[r * pixels + p];
+        const v = s.images[r * pixels + p]!;
         if (v === 0) continue;
         const w = v / 255, base = p * D;
-        for (let t = 0; t < D; t++) row[t] += w * proj[base + t];
+        for (let t = 0; t < D; t++) row[t]! += w * proj[base + t]!;
       }
     }
   }
-}
-const points = rectFromData(n, D, x);
-const t0 = performance.now();
-const nb: Neighbours = all
-  ? approximateNeighbours(points, { k: K, seed: 0 })
-  : exactNeighbours(points, K);
-const tGraph = (performance.now() - t0) / 1e3;
-const knn = neighbourGraph(nb);
-const report: Record<string, unknown> = { n, features: `random projection to ${D}-d`, k: K };
-console.log(
-  `MNIST ${all ? "train + test" : "test"}: n = ${n}, ${K}-NN graph (${
-    all ? "NN-descent" : "exact"
-  }) in ${tGraph.toFixed(1)} s, ${knn.from.length} edges`,
-);
-
-// Data-set-level clustering at k = 10.
-for (
-  const [name, g] of [
-    ["single linkage", joinComponents(knn, points)],
-    [
-      "mutual reachability (minSamples 10)",
-      joinComponents(mutualReachability(knn, nb, 10), points),
-    ],
-  ] as const
-) {
-  const labels = graphForestAt(unsafeGraphHierarchy(g), 10).labels;
-  const row = {
-    acc: clusteringAccuracy(labels, truth),
-    nmi: normalizedMutualInfo(labels, truth),
-    ari: adjustedRandIndex(labels, truth),
-    largest: Math.max(
-      ...Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length),
-    ),
+  return {
+    x,
+    n,
+    d: D,
+    labels,
+    classes: 10,
+    description: `MNIST ${all ? "train + test" : "test"} pixels, random projection to ${D}-d`,
   };
-  report[name] = row;
-  console.log(
-    `  ${name}, k = 10: ACC ${row.acc.toFixed(3)}, NMI ${row.nmi.toFixed(3)}, ARI ${
-      row.ari.toFixed(3)
-    } (largest cluster ${row.largest} points)`,
-  );
 }
 
-// Transductive labelling with a seeded `fraction` of the labels.
-const rng = streamFor(15);
-const given: (number | null)[] = Array.from(
-  truth,
-  (l) => (uniformOpen01(rng) < fraction ? l : null),
-);
-const known = given.filter((l) => l !== null).length;
-const t1 = performance.now();
-const { labels: predicted } = propagateLabels(joinComponents(knn, points), given);
-const tProp = (performance.now() - t1) / 1e3;
-let right = 0, rest = 0;
-for (let i = 0; i < n; i++) {
-  if (given[i] !== null) continue;
-  rest++;
-  if (predicted[i] === truth[i]) right++;
-}
-const ours = right / rest;
-console.log(
-  `  transductive, ${known} labels (${(100 * fraction).toFixed(1)} %): propagateLabels accuracy ${
-    ours.toFixed(3)
-  } on the other ${rest} (${tProp.toFixed(2)} s after the graph)`,
-);
-report.transductive = { labelled: known, accuracy: ours, seconds_after_graph: tProp };
-
-// scikit-learn's label spreading on the same features.
-const dir = await Deno.makeTempDir({ prefix: "spanclust_transductive_" });
-await Deno.writeFile(`${dir}/x.f64`, new Uint8Array(x.buffer));
-await Deno.writeFile(
-  `${dir}/y.i32`,
-  new Uint8Array(Int32Array.from(given, (l) => (l === null ? -1 : l)).buffer),
-);
-const py = `
+const SKLEARN = `
 import json, sys, time
 import numpy as np
 try:
     from sklearn.semi_supervised import LabelSpreading
 except ImportError:
     print(json.dumps({"skipped": "scikit-learn is not installed (Debian: apt install python3-sklearn)"})); sys.exit(0)
-d = sys.argv[1]; n = int(sys.argv[2]); dim = int(sys.argv[3])
-x = np.fromfile(d + "/x.f64", dtype="<f8").reshape(n, dim); y = np.fromfile(d + "/y.i32", dtype="<i4")
-t = time.perf_counter(); m = LabelSpreading(kernel="knn", n_neighbors=15, max_iter=100).fit(x, y)
-s = time.perf_counter() - t
-print(json.dumps({"seconds": s, "pred": m.transduction_.astype(int).tolist()}))
+n = int(sys.argv[1]); d = int(sys.argv[2]); k = int(sys.argv[3])
+raw = sys.stdin.buffer.read()
+x = np.frombuffer(raw[:8 * n * d], dtype="<f8").reshape(n, d)
+y = np.frombuffer(raw[8 * n * d:], dtype="<i4")
+t = time.perf_counter(); m = LabelSpreading(kernel="knn", n_neighbors=k, max_iter=100).fit(x, y)
+print(json.dumps({"seconds": time.perf_counter() - t, "pred": m.transduction_.astype(int).tolist()}))
 `;
-let sk: { seconds?: number; pred?: number[]; skipped?: string };
-try {
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", py, dir, String(n), String(D)],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+
+/**
+ * scikit-learn's `LabelSpreading(kernel="knn", n_neighbors)` on the same features and given
+ * labels, in /usr/bin/python3 (the data go through its stdin: no temporary files).
+ *
+ * @param x Row-major n × d features.
+ * @param n Points.
+ * @param d Dimension.
+ * @param given Given labels, −1 = unlabelled (scikit-learn's convention too).
+ * @param neighbours `n_neighbors`.
+ * @returns The predicted labels and scikit-learn's time, or why it was skipped.
+ */
+export async function sklearnLabelSpreading(
+  x: Float64Array,
+  n: number,
+  d: number,
+  given: Int32Array,
+  neighbours: number,
+): Promise<SklearnOutcome> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("/usr/bin/python3", {
+      args: ["-c", SKLEARN, String(n), String(d), String(neighbours)],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (e) {
+    return { _tag: "Skipped", why: `/usr/bin/python3 unavailable: ${(e as Error).message}` };
+  }
+  const writer = child.stdin.getWriter();
+  // Python reads all of stdin before it writes, so writing first cannot deadlock.
+  await writer.write(new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  await writer.write(new Uint8Array(given.buffer, given.byteOffset, given.byteLength));
+  await writer.close();
+  const out = await child.output();
   const text = new TextDecoder().decode(out.stdout).trim();
-  sk = out.success && text
-    ? JSON.parse(text)
-    : { skipped: `python failed: ${new TextDecoder().decode(out.stderr).slice(-300)}` };
-} catch (e) {
-  sk = { skipped: `/usr/bin/python3 unavailable: ${(e as Error).message}` };
-}
-await Deno.remove(dir, { recursive: true });
-if (sk.pred) {
-  let r = 0;
-  for (let i = 0; i < n; i++) if (given[i] === null && sk.pred[i] === truth[i]) r++;
-  console.log(
-    `  scikit-learn LabelSpreading(knn, 15): accuracy ${(r / rest).toFixed(3)} (${
-      sk.seconds!.toFixed(2)
-    } s incl. its own kNN)`,
-  );
-  report.label_spreading = { accuracy: r / rest, seconds: sk.seconds };
-} else {
-  console.log(`  scikit-learn: skipped — ${sk.skipped}`);
+  if (!out.success || text === "") {
+    return {
+      _tag: "Skipped",
+      why: `python failed: ${new TextDecoder().decode(out.stderr).trim().slice(-300)}`,
+    };
+  }
+  const r = JSON.parse(text) as { skipped?: string; seconds?: number; pred?: number[] };
+  return r.pred !== undefined
+    ? { _tag: "Ran", predicted: r.pred, seconds: r.seconds! }
+    : { _tag: "Skipped", why: r.skipped ?? "no output" };
 }
 
-const outDir = new URL("../results/transductive/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-const stamp = new Date().toISOString().replaceAll(":", "-");
-const tmp = new URL(`.${stamp}.json.tmp`, outDir), file = new URL(`${stamp}.json`, outDir);
-await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
-await Deno.rename(tmp, file);
-console.log(`written ${file.pathname}`);
+/**
+ * Runs the script.
+ *
+ * @param argv Command-line arguments (see `--help`).
+ * @returns The report it wrote.
+ * @throws {UsageError} On bad flags.
+ * @throws {DataFormatError | Deno.errors.NotFound} If `--embeddings` names a directory without
+ * valid saved embeddings.
+ * @throws {Deno.errors.NotCapable} Before any work, if the results file may not be written.
+ */
+export async function main(argv: readonly string[]): Promise<TransductiveReport> {
+  const cfg = parseOrExit(transductiveCommand, argv);
+  const fraction = cfg.fraction!, seed = cfg.seed!;
+  const file = cfg.out ??
+    `results/transductive/${new Date().toISOString().replaceAll(":", "-")}.json`;
+  // Before the work, not after it: a results file the task may not write is a one-line error.
+  if ((await Deno.permissions.query({ name: "write", path: file })).state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Requires write access to "${file}", run again with the --allow-write flag`,
+    );
+  }
+  let features: Features;
+  let runStep: number | undefined;
+  if (cfg.embeddings !== undefined) {
+    const saved = await readEmbeddings(cfg.embeddings).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new Deno.errors.NotFound(
+        `--embeddings ${cfg.embeddings}: no ${EMBEDDINGS_FILES.header} there (exp:mnist writes ` +
+          `it unless --no-dataset-eval; runs from before the data-set-level evaluation lack it)`,
+      );
+    });
+    features = {
+      x: Float64Array.from(saved.data),
+      n: saved.header.rows,
+      d: saved.header.cols,
+      labels: saved.labels,
+      classes: saved.header.numClasses,
+      description: `${cfg.embeddings}: ${saved.header.dataset} test embeddings of step ` +
+        `${saved.header.step}, ${saved.header.cols}-d`,
+    };
+    runStep = saved.header.step;
+  } else {
+    features = await projectedPixels(cfg.all);
+  }
+  const { x, n, d, labels, classes } = features;
+  const r = evaluateDataset(x, n, d, labels, classes, { labelledFraction: fraction, seed });
+  console.log(
+    `${features.description}: n = ${n}, ${r.neighbours}-NN graph (${r.search}) in ` +
+      `${r.seconds.graph.toFixed(1)} s, ${r.edges} edges; evaluation ${
+        r.seconds.total.toFixed(1)
+      } s`,
+  );
+  for (const line of formatDatasetEvaluation(r)) console.log(`  ${line}`);
+
+  const given = drawLabelled(labels, fraction, seed);
+  const sk = await sklearnLabelSpreading(x, n, d, given, r.neighbours);
+  const rest = n - r.transductive.labelled;
+  console.log(`  side by side, the same ${r.transductive.labelled} labels, accuracy on ${rest}:`);
+  const ours = `ours: propagateLabels on the ${r.neighbours}-NN graph`;
+  const theirs = `scikit-learn: LabelSpreading(kernel="knn", n_neighbors=${r.neighbours})`;
+  const width = Math.max(ours.length, theirs.length) + 2;
+  console.log(
+    `    ${ours.padEnd(width)}${r.transductive.accuracy.toFixed(4)}`,
+  );
+  let labelSpreading: TransductiveReport["labelSpreading"];
+  if (sk._tag === "Ran") {
+    const accuracy = transductiveAccuracy(sk.predicted, labels, given);
+    labelSpreading = { accuracy, seconds: sk.seconds };
+    console.log(
+      `    ${theirs.padEnd(width)}${accuracy.toFixed(4)} ` +
+        `(${sk.seconds.toFixed(2)} s incl. its own kNN)`,
+    );
+  } else {
+    labelSpreading = { skipped: sk.why };
+    console.log(`    scikit-learn: skipped — ${sk.why}`);
+  }
+
+  let run: TransductiveReport["run"];
+  if (cfg.embeddings !== undefined) {
+    const summary = await Deno.readTextFile(`${cfg.embeddings}/summary.json`)
+      .then((t) => JSON.parse(t) as { datasetLevel?: DatasetEvaluation }, () => undefined);
+    const theirs = summary?.datasetLevel;
+    const comparable = theirs !== undefined && theirs.transductive.seed === seed &&
+      theirs.transductive.labelledFraction === fraction && theirs.images === n;
+    const matches = comparable
+      ? theirs.transductive.accuracy === r.transductive.accuracy &&
+        theirs.singleLinkage.acc === r.singleLinkage.acc &&
+        theirs.mutualReachability.acc === r.mutualReachability.acc
+      : null;
+    run = {
+      dir: cfg.embeddings,
+      step: runStep!,
+      summaryAccuracy: theirs?.transductive.accuracy ?? null,
+      matchesSummary: matches,
+    };
+    console.log(
+      matches === null
+        ? `  (the run's summary.json has no comparable datasetLevel: other fraction, seed or images)`
+        : `  the run's summary.json: transductive accuracy ` +
+          `${theirs!.transductive.accuracy.toFixed(4)}, ` +
+          (matches ? "identical to ours" : "DIFFERENT from ours"),
+    );
+  }
+
+  const report: TransductiveReport = {
+    features: features.description,
+    datasetLevel: r,
+    labelSpreading,
+    ...(run === undefined ? {} : { run }),
+  };
+  await writeJsonAtomic(file, report);
+  console.log(`written ${file}`);
+  return report;
+}
+
+if (import.meta.main) await runMain(() => main(Deno.args));

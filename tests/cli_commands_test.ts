@@ -66,6 +66,8 @@ const tinyMnist = (out: string, steps: number) => [
   "--quiet",
   "--log-every",
   "1",
+  "--dataset-images",
+  "200",
   "--out",
   out,
 ];
@@ -84,6 +86,7 @@ Deno.test("every task answers --help after `--` and rejects bad flags with exit 
       "bench:compare",
       "cluster",
       "web",
+      "transductive",
     ]
   ) {
     const help = await task(name, ["--help"]);
@@ -179,6 +182,49 @@ Deno.test("exp:otkmeans never mixes two runs in one --out; no tfjs banner", asyn
     assert.match(again.stderr, /already finished at step 6/);
     assert.doesNotMatch(again.stdout + again.stderr, /NaN/);
     assert.equal(await Deno.readTextFile(`${ROOT}/${out}/summary.json`), summary, "untouched");
+  } finally {
+    await Deno.remove(`${ROOT}/${out}`, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("deno task transductive --embeddings <run> reproduces the run's data-set-level figures", async () => {
+  assertOneLineError(
+    await task("transductive", ["--fraction", "1"]),
+    2,
+    /--fraction 1 is not below 1/,
+  );
+  assertOneLineError(
+    await task("transductive", ["--all", "--embeddings", "results/x"]),
+    2,
+    /--all and --embeddings results\/x exclude each other/,
+  );
+  const out = scratch();
+  try {
+    assertOneLineError(
+      await task("transductive", ["--embeddings", out, "--out", `${out}/t.json`]),
+      1,
+      /--embeddings .*: no test_embeddings\.json there/,
+    );
+    const run = await task("exp:mnist", tinyMnist(out, 3));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /data set \(200 test images, 8-d\): transductive labelling from/);
+    const r = await task("transductive", ["--embeddings", out, "--out", `${out}/t.json`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /transductive accuracy [\d.]+, identical to ours/);
+    assert.match(r.stdout, /scikit-learn: (LabelSpreading.* [\d.]+ \(|skipped — )/);
+    const report = JSON.parse(await Deno.readTextFile(`${ROOT}/${out}/t.json`));
+    const summary = JSON.parse(await Deno.readTextFile(`${ROOT}/${out}/summary.json`));
+    assert.equal(report.run.matchesSummary, true);
+    assert.equal(
+      report.datasetLevel.transductive.accuracy,
+      summary.datasetLevel.transductive.accuracy,
+    );
+    assert.equal(report.datasetLevel.singleLinkage.nmi, summary.datasetLevel.singleLinkage.nmi);
+    const ls = report.labelSpreading;
+    assert.ok(
+      typeof ls.skipped === "string" || (ls.accuracy >= 0 && ls.accuracy <= 1),
+      JSON.stringify(ls),
+    );
   } finally {
     await Deno.remove(`${ROOT}/${out}`, { recursive: true }).catch(() => {});
   }

