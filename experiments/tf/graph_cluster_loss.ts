@@ -1,0 +1,267 @@
+/**
+ * The tfjs adapter of the clustering loss on a sparse graph of the batch
+ * (`lib/point_graph_loss.ts`): what lets a training step see n ≈ 1024 embeddings, where the dense
+ * adapter (`cluster_loss.ts`) builds n × n × d tensors and solves n × n forests.
+ *
+ * One step, for embeddings V = f_θ(X) (n × d) and the batch's labels:
+ *
+ * 1. read V from the device (float32 values, computed in float64 from here on);
+ * 2. build the graph on the CPU from those values: the exact kNN graph (`neighbours`, default
+ *    15), the labels' classes joined inside themselves and the components joined
+ *    (`labelledNeighbourGraph`) — the graph depends on V but is held fixed for this step;
+ * 3. the perturbed partial Fenchel–Young loss with the labels on that graph (the dense
+ *    supervised path's loss, restricted to the edges), weights −‖v_i − v_j‖² standardised by the
+ *    moments of all n² pairs like the dense Σ, and its gradient G = ∂ℓ/∂V (n × d), the edge
+ *    gradient chained to the embeddings on the CPU (`partialFyLossOfPoints`);
+ * 4. backward through the surrogate s(V) = ⟨stopGradient(G), V⟩: a `tf.customGrad` op whose
+ *    forward value is the loss ℓ and whose backward is dy · G, so ∂s/∂θ = ∂ℓ/∂θ with the graph
+ *    and the noise fixed.
+ *
+ * Unlike the dense adapter, nothing but V and G crosses between tfjs and the CPU (2 n d
+ * numbers), and the backward pass needs only a multiplication: no gather, whose gradient
+ * (UnsortedSegmentSum) tfjs-backend-wasm lacks. As in the dense adapter, backends whose reads
+ * are synchronous (cpu, wasm, tensorflow) run the network once, under the tape; webgpu runs it
+ * twice (read asynchronously, then differentiate), so `embed()` must then be deterministic.
+ *
+ * @module
+ */
+import type { Graph } from "../../lib/graph.ts";
+import type { PartialLabels } from "../../lib/graph_constrained.ts";
+import { assertIntegerInRange } from "../../lib/errors.ts";
+import {
+  labelledNeighbourGraph,
+  partialFyLossOfPoints,
+  type PointGraphLoss,
+  type PointGraphLossOptions,
+} from "../../lib/point_graph_loss.ts";
+import { rectFromData, type RectMatrix } from "../../lib/rect_matrix.ts";
+import type { ClusterLossGradsOptions } from "./cluster_loss.ts";
+import { tf } from "../deps/tf.ts";
+
+/** The default number of neighbours of the training graph. */
+export const DEFAULT_GRAPH_NEIGHBOURS = 15;
+
+/**
+ * Options of {@link graphClusterLossGrads}: the loss's (k, ε, samples, noise, antithetic,
+ * `standardise`), how to run the forward pass, and the graph's.
+ */
+export interface GraphClusterLossOptions extends PointGraphLossOptions {
+  /** As the dense adapter's: `auto` (default), `one` or `two` forward passes. */
+  readonly passes?: ClusterLossGradsOptions["passes"];
+  /** Neighbours per point of the kNN graph, an integer ≥ 1 (and < n). Default 15. */
+  readonly neighbours?: number;
+  /**
+   * How the graph of a batch is built from its embeddings (read from the device) and labels;
+   * only its edges are used. Default: `labelledNeighbourGraph(points, labels, neighbours)`.
+   * Tests pass the complete graph to compare with the dense adapter.
+   */
+  readonly buildGraph?: (points: RectMatrix, labels: PartialLabels) => Graph;
+}
+
+/** One step of the graph loss: the loss, the parameter gradients and what it cost. */
+export interface GraphClusterLossStep {
+  /** The loss estimate ℓ̂ at this step. */
+  readonly loss: number;
+  /** ∂ℓ̂/∂θ per variable name; dispose them (or hand them to an optimizer) after use. */
+  readonly grads: tf.NamedTensorMap;
+  /** The graph of this step, with the weights the loss saw. */
+  readonly graph: Graph;
+  /** Seconds spent reading V, building the graph and computing the loss and G on the CPU. */
+  readonly lossSeconds: number;
+  /** Of which building the graph. */
+  readonly graphSeconds: number;
+  /** Whether the step ran the network once (synchronous read inside the tape) or twice. */
+  readonly passes: 1 | 2;
+}
+
+/** Backends whose tensors can be read synchronously without stalling or failing. */
+const SYNC_READ_BACKENDS = new Set(["cpu", "wasm", "tensorflow"]);
+
+/**
+ * A scalar op on V with a fixed value and a fixed gradient: forward returns `loss`, backward
+ * dy · G. The surrogate of the module doc.
+ *
+ * @param loss The loss ℓ at the V the gradient was computed at.
+ * @param grad G = ∂ℓ/∂V, n × d row-major.
+ * @param n Rows of V.
+ * @param d Columns of V.
+ * @returns V ↦ scalar ℓ with ∂/∂V = G; call it on that same V.
+ * @throws {RangeError} From the op, if V is not n × d.
+ *
+ * @example The gradient is G
+ * ```ts
+ * import { tf } from "../deps/tf.ts";
+ * import { fixedGradientOnPoints } from "./graph_cluster_loss.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const op = fixedGradientOnPoints(2, new Float64Array([1, -1]), 2, 1);
+ * const v = tf.tensor2d([[0], [3]]);
+ * const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => op(x as tf.Tensor2D))(v);
+ * assert.equal((await value.data())[0], 2);
+ * assert.deepEqual(await grad.array(), [[1], [-1]]);
+ * tf.dispose([v, value, grad]);
+ * ```
+ */
+export function fixedGradientOnPoints(
+  loss: number,
+  grad: Float64Array,
+  n: number,
+  d: number,
+): (v: tf.Tensor2D) => tf.Scalar {
+  const g32 = Float32Array.from(grad);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const v = args[0] as tf.Tensor;
+    if (v.shape[0] !== n || v.shape[1] !== d) {
+      throw new RangeError(
+        `Invalid embeddings shape [${v.shape}]: the loss was computed for ${n} × ${d}`,
+      );
+    }
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor2d(g32, [n, d])),
+    };
+  });
+  return (v) => op(v) as tf.Scalar;
+}
+
+/** The embeddings' values as float64 points. */
+function pointsOf(values: ArrayLike<number>, n: number, d: number): RectMatrix {
+  return rectFromData(n, d, Float64Array.from(values));
+}
+
+function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
+  if (v.rank !== 2) {
+    throw new RangeError(`Invalid v of shape [${v.shape}]: embeddings must be an n × d matrix`);
+  }
+}
+
+/**
+ * One training step's loss and parameter gradients through the graph loss: the interface of
+ * `clusterLossGrads`, for labels (not dense constraints).
+ *
+ * @param opts k, ε, samples, noise, antithetic, `standardise` (default true), `passes`
+ * (default auto), `neighbours` (default 15) or `buildGraph`.
+ * @returns `(embed, labels, seed, varList?) => Promise<GraphClusterLossStep>`; `varList`
+ * defaults to all trainable variables. The caller owns (and disposes) the returned gradients.
+ * @throws {TypeError | RangeError} On invalid options (the message names the option and the
+ * value); the returned function rejects on a batch of fewer than neighbours + 1 points, labels
+ * of the wrong length, an invalid seed, k > n, `passes: "one"` on a backend whose reads are
+ * async, and `InfeasibleConstraintsError` when k is below the number of classes in the batch.
+ *
+ * @example One SGD step on a linear map
+ * ```ts
+ * import { tf } from "../deps/tf.ts";
+ * import { applySgd } from "./cluster_loss.ts";
+ * import { graphClusterLossGrads } from "./graph_cluster_loss.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const x = tf.tensor2d([[0, 0], [0.1, 1], [3, 0], [3.1, 1], [0.2, 2], [3.2, 2]]);
+ * const theta = tf.variable(tf.tensor2d([[1], [1]]));
+ * const step = graphClusterLossGrads({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian",
+ *   neighbours: 2 });
+ * const r = await step(() => tf.matMul(x, theta), [0, 0, 1, 1, 0, 1], 0, [theta]);
+ * assert.ok(r.loss >= 0);
+ * assert.equal(r.passes, 1);
+ * applySgd(r.grads, [theta], 0.1);
+ * tf.dispose([x, theta]);
+ * ```
+ */
+export function graphClusterLossGrads(
+  opts: GraphClusterLossOptions,
+): (
+  embed: () => tf.Tensor2D,
+  labels: PartialLabels,
+  seed: number,
+  varList?: tf.Variable[],
+) => Promise<GraphClusterLossStep> {
+  const passes = opts.passes ?? "auto";
+  if (passes !== "auto" && passes !== "one" && passes !== "two") {
+    throw new TypeError(`Invalid passes = ${String(passes)}: expected "auto", "one" or "two"`);
+  }
+  const neighbours = opts.neighbours ?? DEFAULT_GRAPH_NEIGHBOURS;
+  assertIntegerInRange("neighbours", neighbours, 1, Number.MAX_SAFE_INTEGER);
+  if (opts.buildGraph !== undefined && typeof opts.buildGraph !== "function") {
+    throw new TypeError(`Expected buildGraph to be a function, got ${typeof opts.buildGraph}`);
+  }
+  const buildGraph = opts.buildGraph ??
+    ((points: RectMatrix, labels: PartialLabels) =>
+      labelledNeighbourGraph(points, labels, neighbours));
+  const cpuLoss = partialFyLossOfPoints(opts);
+
+  /** Steps 2–3 of the module doc on V's values. */
+  const evaluate = (
+    values: ArrayLike<number>,
+    n: number,
+    d: number,
+    labels: PartialLabels,
+    seed: number,
+  ) => {
+    const t0 = performance.now();
+    const points = pointsOf(values, n, d);
+    const graph = buildGraph(points, labels);
+    const t1 = performance.now();
+    const estimate: PointGraphLoss = cpuLoss(points, graph, labels, seed);
+    const t2 = performance.now();
+    return {
+      estimate,
+      graph: { n: graph.n, from: graph.from, to: graph.to, weight: estimate.weights },
+      graphSeconds: (t1 - t0) / 1000,
+      cpuSeconds: (t2 - t0) / 1000,
+    };
+  };
+
+  return async (embed, labels, seed, varList) => {
+    const sync = SYNC_READ_BACKENDS.has(tf.getBackend());
+    if (passes === "one" && !sync) {
+      throw new Error(
+        `passes "one" needs a backend with synchronous reads (cpu, wasm, tensorflow), ` +
+          `not ${tf.getBackend()}`,
+      );
+    }
+    if (passes === "one" || (passes === "auto" && sync)) {
+      let result: ReturnType<typeof evaluate> | null = null, readSeconds = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const v = embed();
+        assertEmbeddings(v);
+        const [n, d] = v.shape;
+        const t0 = performance.now();
+        const values = v.dataSync();
+        readSeconds = (performance.now() - t0) / 1000;
+        result = evaluate(values, n, d, labels, seed);
+        return fixedGradientOnPoints(result.estimate.loss, result.estimate.grad, n, d)(v);
+      }, varList);
+      value.dispose();
+      const r = result!;
+      return {
+        loss: r.estimate.loss,
+        grads,
+        graph: r.graph,
+        lossSeconds: readSeconds + r.cpuSeconds,
+        graphSeconds: r.graphSeconds,
+        passes: 1,
+      };
+    }
+    const v = tf.tidy(embed);
+    let r: ReturnType<typeof evaluate>, n: number, d: number;
+    const t0 = performance.now();
+    try {
+      assertEmbeddings(v);
+      [n, d] = v.shape;
+      r = evaluate(await v.data(), n, d, labels, seed);
+    } finally {
+      v.dispose();
+    }
+    const lossSeconds = (performance.now() - t0) / 1000;
+    const op = fixedGradientOnPoints(r.estimate.loss, r.estimate.grad, n, d);
+    const { value, grads } = tf.variableGrads(() => op(embed()), varList);
+    value.dispose();
+    return {
+      loss: r.estimate.loss,
+      grads,
+      graph: r.graph,
+      lossSeconds,
+      graphSeconds: r.graphSeconds,
+      passes: 2,
+    };
+  };
+}
