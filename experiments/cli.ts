@@ -509,8 +509,65 @@ export const datasetEvalFlags = {
   ),
 } as const;
 
+/** The neighbours of the graph loss's kNN graph when `--graph-neighbours` is not given. */
+export const GRAPH_LOSS_NEIGHBOURS = 15;
+
+/** Images in each half (validation, test) of the test split that evaluation batches come from. */
+const EVAL_HALF_IMAGES = 5000;
+
+/**
+ * Flags of exp:mnist that let it train on large batches and compare batch sizes at equal time.
+ * All optional (no default value), so that runs saved before they existed keep their settings.
+ */
+export const batchScaleFlags = {
+  lossGraph: {
+    ...flag.choice(
+      ["dense", "knn"] as const,
+      "Clustering loss on all n² pairs of a batch (dense) or on its kNN graph (knn: O(n · neighbours) edges, for batches of ~1024) (default: dense)",
+      "dense",
+    ),
+    default: undefined,
+  },
+  graphNeighbours: flag.int(
+    `Neighbours per point of the kNN graph of --loss-graph knn (default: ${GRAPH_LOSS_NEIGHBOURS})`,
+    undefined,
+    1,
+  ),
+  maxMinutes: flag.positive(
+    "Stop training after this many minutes of summed step time (evaluations not counted), then evaluate the best checkpoint as usual",
+    undefined,
+  ),
+  evalBatchSize: flag.int(
+    "Images per validation and test batch (default: --batch-size); set it to compare runs trained on different batch sizes",
+    undefined,
+    2,
+    EVAL_HALF_IMAGES,
+  ),
+} as const;
+
 /** Flags of `exp:mnist` (paper §4.1, appendix 11.1). */
-export const mnistFlags = { ...trainingFlags, ...datasetEvalFlags } as const;
+export const mnistFlags = { ...trainingFlags, ...batchScaleFlags, ...datasetEvalFlags } as const;
+
+/** Cross-flag checks of {@link batchScaleFlags}, run before any data is loaded. */
+export const batchScaleChecks: readonly FlagCheck<ConfigOf<typeof mnistFlags>>[] = [
+  (c) =>
+    c.graphNeighbours !== undefined && c.lossGraph !== "knn"
+      ? `--graph-neighbours ${c.graphNeighbours} applies only with --loss-graph knn (the ` +
+        `${c.lossGraph ?? "dense"} loss uses every pair of a batch)`
+      : null,
+  (c) => {
+    const nb = c.graphNeighbours ?? GRAPH_LOSS_NEIGHBOURS;
+    return c.lossGraph === "knn" && nb >= c.batchSize!
+      ? `--graph-neighbours ${nb} must be below --batch-size ${c.batchSize}: a point of a ` +
+        `batch has at most ${c.batchSize! - 1} neighbours`
+      : null;
+  },
+  (c) =>
+    c.evalBatchSize !== undefined && c.k! > c.evalBatchSize
+      ? `--k ${c.k} exceeds --eval-batch-size ${c.evalBatchSize}: an evaluation batch of ` +
+        `${c.evalBatchSize} images cannot be split into ${c.k} clusters`
+      : null,
+];
 
 /** Cross-flag checks of exp:mnist and exp:semi, run before any data is loaded. */
 export const mnistChecks: readonly FlagCheck<ConfigOf<typeof trainingFlags>>[] = [
@@ -534,6 +591,7 @@ export const mnistCommand: Command<typeof mnistFlags> = {
   outDefault: "results/<dataset>-<preset>-seed<seed>",
   checks: [
     ...mnistChecks,
+    ...batchScaleChecks,
     (c) =>
       c.datasetImages! > 0 && c.datasetImages! <= DATASET_EVAL_NEIGHBOURS
         ? `--dataset-images ${c.datasetImages} is too small: the data-set-level evaluation's ` +

@@ -168,6 +168,61 @@ Deno.test("experiment flags", async (t) => {
     },
   );
 
+  await t.step("exp:mnist's large-batch flags: optional, checked against each other", () => {
+    // Absent unless given, so the settings of runs saved before them do not change.
+    const plain = config(mnistCommand, []);
+    for (const k of ["lossGraph", "graphNeighbours", "maxMinutes", "evalBatchSize"] as const) {
+      assert.equal(plain[k], undefined, k);
+    }
+    const knn = config(mnistCommand, [
+      "--loss-graph",
+      "knn",
+      "--batch-size",
+      "1024",
+      "--graph-neighbours",
+      "20",
+      "--max-minutes",
+      "0.5",
+      "--eval-batch-size",
+      "64",
+    ]);
+    assert.deepEqual(
+      [knn.lossGraph, knn.batchSize, knn.graphNeighbours, knn.maxMinutes, knn.evalBatchSize],
+      ["knn", 1024, 20, 0.5, 64],
+    );
+    assert.match(
+      error(mnistCommand, ["--loss-graph", "sparse"]),
+      /Invalid --loss-graph "sparse": expected one of dense, knn, got "sparse"/,
+    );
+    assert.match(
+      error(mnistCommand, ["--loss-graph", "knn", "--graph-neighbours", "0"]),
+      /Invalid --graph-neighbours "0": expected an integer in \[1, /,
+    );
+    assert.match(
+      error(mnistCommand, ["--loss-graph", "knn", "--graph-neighbours", "64"]),
+      /--graph-neighbours 64 must be below --batch-size 64: a point of a batch has at most 63/,
+    );
+    // The default 15 neighbours are checked too.
+    assert.match(
+      error(mnistCommand, ["--loss-graph", "knn", "--batch-size", "12", "--k", "3"]),
+      /--graph-neighbours 15 must be below --batch-size 12/,
+    );
+    assert.match(
+      error(mnistCommand, ["--graph-neighbours", "15"]),
+      /--graph-neighbours 15 applies only with --loss-graph knn \(the dense loss uses every pair/,
+    );
+    assert.match(error(mnistCommand, ["--max-minutes", "0"]), /Invalid --max-minutes "0"/);
+    assert.match(
+      error(mnistCommand, ["--eval-batch-size", "8"]),
+      /--k 10 exceeds --eval-batch-size 8: an evaluation batch of 8 images/,
+    );
+    assert.match(
+      error(mnistCommand, ["--eval-batch-size", "5001"]),
+      /Invalid --eval-batch-size "5001": expected an integer in \[2, 5000\]/,
+    );
+    assert.match(error(semiCommand, ["--loss-graph", "knn"]), /Unknown flag --loss-graph/);
+  });
+
   await t.step("a custom command", () => {
     const cmd = {
       name: "exp:toy",

@@ -108,6 +108,26 @@ Deno.test("every task answers --help after `--` and rejects bad flags with exit 
   assertOneLineError(await task("exp:toy", ["--n", "2"]), 2, /Invalid --n "2"/);
 });
 
+Deno.test("exp:mnist's graph-loss flags: bad values are one-line usage errors", async () => {
+  assertOneLineError(
+    await task("exp:mnist", ["--loss-graph", "knn", "--graph-neighbours", "0"]),
+    2,
+    /^error: Invalid --graph-neighbours "0": expected an integer in \[1, /,
+  );
+  assertOneLineError(
+    await task("exp:mnist", [
+      "--loss-graph",
+      "knn",
+      "--batch-size",
+      "64",
+      "--graph-neighbours",
+      "64",
+    ]),
+    2,
+    /^error: --graph-neighbours 64 must be below --batch-size 64/,
+  );
+});
+
 Deno.test("exp:mnist checks what it can before any work, and errors are one line", async () => {
   assertOneLineError(await task("exp:mnist", ["--k", "100"]), 2, /--k 100 exceeds --batch-size/);
   assertOneLineError(await task("exp:mnist", ["--epsilon", "0"]), 2, /Invalid --epsilon "0"/);

@@ -6,6 +6,9 @@
  *   the paper's code), the perturbed partial Fenchel–Young loss ℓ_ε(Σ; M_Ω) of Definition 8 with
  *   the batch's (possibly partial) labels as the constraints M_Ω; gradient
  *   A*_ε(Σ) − A*_ε(Σ; M_Ω) (Proposition 1) pushed through Σ by `experiments/tf/cluster_loss.ts`.
+ *   With `lossGraph: "knn"`, the same loss on the batch's kNN graph instead of all n² pairs
+ *   (`experiments/tf/graph_cluster_loss.ts`, `lib/point_graph_loss.ts`): O(n k) edges, so a
+ *   step can see batches of ≈ 1024 images.
  * - `"ce"` (baseline): the same backbone + Dense(numClasses) head trained with softmax
  *   cross-entropy on labelled batches.
  *
@@ -22,6 +25,12 @@
  * of the batch clustering, all averaged over batches. The checkpoint is chosen by validation
  * clustering error for "cluster", by validation classification error for "ce". Early stopping
  * after `patience` steps without improvement; the final test evaluation uses the best weights.
+ *
+ * Time budget (optional, `RunOptions.maxTrainSeconds`): training stops once the summed wall time
+ * of its steps (forward, loss, backward, update; not the evaluations or checkpoints) reaches the
+ * budget, counted across resumes; the weights of that step are evaluated on the validation
+ * batches, and the final test evaluation uses the best of the evaluated checkpoints as usual.
+ * This is what compares batch sizes at equal training time (`scripts/graph_batch_compare.ts`).
  *
  * Reproducibility: the batch of step s is a pure function of (seed, s) (see
  * `experiments/data/splits.ts`), and so is its perturbation seed ({@link perturbationSeed}),
@@ -41,6 +50,7 @@
 import { tf } from "../deps/tf.ts";
 import { buildModel, type ImageShape, type ModelChoice } from "../tf/models.ts";
 import { clusterLossGrads } from "../tf/cluster_loss.ts";
+import { DEFAULT_GRAPH_NEIGHBOURS, graphClusterLossGrads } from "../tf/graph_cluster_loss.ts";
 import {
   CheckpointError,
   latestCheckpoint,
@@ -109,6 +119,13 @@ export interface EngineConfig {
   readonly weightDecay: number;
   /** Standardise Σ before the loss (paper's code). */
   readonly standardise: boolean;
+  /**
+   * The clustering loss on the batch's kNN graph instead of all pairs (module doc); absent: the
+   * dense loss. Recorded in config.json only when set, so dense runs keep their config.
+   */
+  readonly lossGraph?: "knn";
+  /** Neighbours per point of that graph (default 15). */
+  readonly graphNeighbours?: number;
   readonly evalEvery: number;
   /** Early stopping: steps without validation improvement. */
   readonly patience: number;
@@ -155,6 +172,8 @@ export interface RunOptions {
    * (module doc); omitted: none.
    */
   readonly datasetEval?: { readonly images: number };
+  /** Stop training after this many seconds of summed step time (module doc); omitted: none. */
+  readonly maxTrainSeconds?: number;
 }
 
 /** Batch clustering metrics averaged over evaluation batches. */
@@ -205,6 +224,12 @@ export interface RunSummary {
     readonly totalSeconds: number;
   };
   readonly numTensors: { readonly afterFirstEval: number | null; readonly atEnd: number };
+  /** With `RunOptions.maxTrainSeconds`: the budget, the step time spent, and whether it ran out. */
+  readonly timeBudget?: {
+    readonly seconds: number;
+    readonly trainSeconds: number;
+    readonly reached: boolean;
+  };
 }
 
 /** What {@link trainRun} returns: the best-weights models (caller disposes) and the summary. */
@@ -360,8 +385,14 @@ const CONFIG_KEYS: readonly (keyof EngineConfig)[] = [
   "seed",
 ];
 
+/** Keys written only when set (added after runs were saved without them). */
+const OPTIONAL_CONFIG_KEYS: readonly (keyof EngineConfig)[] = ["lossGraph", "graphNeighbours"];
+
 function engineJson(cfg: EngineConfig): Record<string, unknown> {
-  return Object.fromEntries(CONFIG_KEYS.map((key) => [key, cfg[key] ?? null]));
+  return Object.fromEntries([
+    ...CONFIG_KEYS.map((key) => [key, cfg[key] ?? null]),
+    ...OPTIONAL_CONFIG_KEYS.filter((key) => cfg[key] !== undefined).map((key) => [key, cfg[key]]),
+  ]);
 }
 
 export { RunSetupError };
@@ -448,23 +479,38 @@ export function batchClusters(k: number, labels: readonly (number | null)[]): nu
   return Math.min(k, classes.size + unlabelled);
 }
 
+/** What the engine needs from a clustering-loss step, dense or on a graph. */
+type ClusterStep = (
+  embed: () => tf.Tensor2D,
+  labels: readonly (number | null)[],
+  seed: number,
+  varList: tf.Variable[],
+) => Promise<{ loss: number; grads: tf.NamedTensorMap; lossSeconds: number }>;
+
 /**
  * The cluster-loss step per number of clusters (built once per k): the single place the engine
- * calls the tfjs adapter. One forward pass per step on backends with synchronous reads (cpu,
- * wasm, tensorflow), two on webgpu (`clusterLossGrads`).
+ * calls the tfjs adapters, `clusterLossGrads` (dense) or `graphClusterLossGrads` (kNN graph).
+ * One forward pass per step on backends with synchronous reads (cpu, wasm, tensorflow), two on
+ * webgpu.
  */
-function clusterStepFor(cfg: EngineConfig): (k: number) => ReturnType<typeof clusterLossGrads> {
-  const byK = new Map<number, ReturnType<typeof clusterLossGrads>>();
+function clusterStepFor(cfg: EngineConfig): (k: number) => ClusterStep {
+  const byK = new Map<number, ClusterStep>();
   return (k) => {
     let fn = byK.get(k);
     if (fn === undefined) {
-      fn = clusterLossGrads({
+      const opts = {
         k,
         epsilon: cfg.epsilon,
         samples: cfg.samples,
         noise: "gaussian",
         standardise: cfg.standardise,
-      });
+      } as const;
+      fn = cfg.lossGraph === "knn"
+        ? graphClusterLossGrads({
+          ...opts,
+          neighbours: cfg.graphNeighbours ?? DEFAULT_GRAPH_NEIGHBOURS,
+        })
+        : clusterLossGrads(opts);
       byK.set(k, fn);
     }
     return fn;
@@ -527,6 +573,9 @@ export async function trainRun(
   let optimizer = makeOptimizer(cfg);
   let step = 0, bestError = Infinity, bestStep = -1, stopped = false;
   let lossSum = 0, lossCount = 0;
+  // Summed step time of the run (all processes), for the time budget.
+  const budget = opts.maxTrainSeconds;
+  let trainSeconds = 0, budgetReached = false;
 
   if (opts.resume && existing !== null) {
     const state = await loadCheckpoint(existing, model, optimizer);
@@ -537,6 +586,8 @@ export async function trainRun(
     stopped = x.stopped === true;
     lossSum = typeof x.lossSum === "number" ? x.lossSum : 0;
     lossCount = typeof x.lossCount === "number" ? x.lossCount : 0;
+    trainSeconds = typeof x.trainSeconds === "number" ? x.trainSeconds : 0;
+    budgetReached = budget !== undefined && trainSeconds >= budget;
     // Drop what the killed process logged or saved after this checkpoint (it is redone).
     await filterJsonlAtomic(`${out}/metrics.jsonl`, (r) => (r as EvalRecord).step <= step);
     await pruneBest(bestDir, (s) => s <= step);
@@ -571,7 +622,14 @@ export async function trainRun(
     await saveCheckpoint(ckptDir, model, optimizer, {
       step,
       rngState: null, // all randomness is a function of (seed, step)
-      extra: { bestError, bestStep, stopped, lossSum, lossCount },
+      extra: {
+        bestError,
+        bestStep,
+        stopped,
+        lossSum,
+        lossCount,
+        ...(budget === undefined ? {} : { trainSeconds }),
+      },
     });
     committedBest = bestStep;
     await pruneBest(bestDir, (s) => s >= committedBest);
@@ -582,7 +640,7 @@ export async function trainRun(
     progress.log(`${sig}: finishing step ${step + 1} and writing a checkpoint…`)
   );
   try {
-    while (step < cfg.steps && !stopped) {
+    while (step < cfg.steps && !stopped && !budgetReached) {
       const s0 = performance.now();
       setLearningRate(
         optimizer,
@@ -626,13 +684,16 @@ export async function trainRun(
       }
       step++;
       timedSteps++;
-      stepTime += (performance.now() - s0) / 1000;
+      const seconds = (performance.now() - s0) / 1000;
+      stepTime += seconds;
+      trainSeconds += seconds;
+      budgetReached = budget !== undefined && trainSeconds >= budget;
       if (outcome.clusterLossSeconds !== null) lossTime += outcome.clusterLossSeconds;
       lossSum += outcome.loss;
       lossCount++;
       progress.update(step, outcome.loss);
 
-      if (step % cfg.evalEvery === 0 || step === cfg.steps) {
+      if (step % cfg.evalEvery === 0 || step === cfg.steps || budgetReached) {
         const ev = await evaluate(setup.validation);
         const m = ev.metrics;
         const valError = cfg.objective === "ce" ? m.classError! : 1 - m.precision;
@@ -681,10 +742,18 @@ export async function trainRun(
           stopped = true;
           progress.log(`early stopping at step ${step}: best step ${bestStep}`);
         }
+        if (budgetReached) {
+          progress.log(
+            `time budget reached at step ${step}: ${trainSeconds.toFixed(1)} s of training ` +
+              `(budget ${budget} s); best step ${bestStep}`,
+          );
+        }
       }
-      if (step % cfg.checkpointEvery === 0 || step === cfg.steps || stopped) await checkpoint();
+      if (
+        step % cfg.checkpointEvery === 0 || step === cfg.steps || stopped || budgetReached
+      ) await checkpoint();
       else if (stop.signal !== null) await checkpoint();
-      if (stop.signal !== null && step < cfg.steps && !stopped) {
+      if (stop.signal !== null && step < cfg.steps && !stopped && !budgetReached) {
         throw new Interrupted(step, stop.signal);
       }
     }
@@ -731,6 +800,9 @@ export async function trainRun(
       totalSeconds: (performance.now() - t0) / 1000,
     },
     numTensors: { afterFirstEval: tensorsAfterFirstEval, atEnd: tf.memory().numTensors },
+    ...(budget === undefined
+      ? {}
+      : { timeBudget: { seconds: budget, trainSeconds, reached: budgetReached } }),
   };
   await writeJsonAtomic(`${out}/summary.json`, summary);
   if (opts.plots ?? true) {

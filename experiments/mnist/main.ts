@@ -5,7 +5,14 @@
  *
  * Protocol (reference code): training batches from the official train split (a fresh seeded
  * permutation per epoch); official test split: first half = test, second half = validation;
- * evaluation batches of `--batch-size` (64 ⇒ 78 batches, last irregular one dropped).
+ * evaluation batches of `--batch-size` (64 ⇒ 78 batches, last irregular one dropped), or of
+ * `--eval-batch-size` when given.
+ *
+ * Large batches: `--loss-graph knn` trains with the clustering loss on each batch's kNN graph
+ * (`--graph-neighbours`, default 15) instead of all pairs, so `--batch-size 1024` is practical;
+ * `--max-minutes M` stops training after M minutes of step time. Together with
+ * `--eval-batch-size 64` they compare batch sizes at equal training time
+ * (`scripts/graph_batch_compare.ts`).
  *
  * Then, unless `--no-dataset-eval`, the data-set-level evaluation of the selected weights on the
  * whole test split (`--dataset-images` to take only the first N): single linkage and mutual
@@ -14,7 +21,14 @@
  *
  * @module
  */
-import { type ConfigOf, mnistCommand, type mnistFlags, parseOrExit, runMain } from "../cli.ts";
+import {
+  type ConfigOf,
+  GRAPH_LOSS_NEIGHBOURS,
+  mnistCommand,
+  type mnistFlags,
+  parseOrExit,
+  runMain,
+} from "../cli.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../tf/backend.ts";
 import {
@@ -37,9 +51,17 @@ import { isConvolutional, type ModelChoice } from "../tf/models.ts";
 import { formatDatasetEvaluation } from "../dataset_eval.ts";
 
 type RawMnistConfig = ConfigOf<typeof mnistFlags>;
-/** The parsed flags of `exp:mnist` (every flag but `out` / `dataDir` has a default). */
+/** Flags of `exp:mnist` that may be absent (no default value). */
+type OptionalMnistFlag =
+  | "out"
+  | "dataDir"
+  | "lossGraph"
+  | "graphNeighbours"
+  | "maxMinutes"
+  | "evalBatchSize";
+/** The parsed flags of `exp:mnist` (every flag but the optional ones has a default). */
 export type MnistConfig = {
-  readonly [K in keyof RawMnistConfig]-?: K extends "out" | "dataDir" ? RawMnistConfig[K]
+  readonly [K in keyof RawMnistConfig]-?: K extends OptionalMnistFlag ? RawMnistConfig[K]
     : NonNullable<RawMnistConfig[K]>;
 };
 
@@ -80,6 +102,12 @@ export function engineConfig(
     lrSchedule: cfg.lrSchedule,
     weightDecay: cfg.weightDecay,
     standardise: true,
+    ...(cfg.lossGraph === "knn"
+      ? {
+        lossGraph: "knn" as const,
+        graphNeighbours: cfg.graphNeighbours ?? GRAPH_LOSS_NEIGHBOURS,
+      }
+      : {}),
     evalEvery: cfg.evalEvery,
     patience: cfg.patience,
     checkpointEvery: cfg.checkpointEvery,
@@ -88,20 +116,24 @@ export function engineConfig(
 }
 
 /**
- * Validation and test batches of the test split (reference protocol).
+ * Validation and test batches of the test split (reference protocol), of `evalBatchSize`
+ * images when given, else of the training batch size.
  *
  * @param ds Data set.
- * @param cfg Batch size and how many batches.
+ * @param cfg Batch sizes and how many batches.
  * @returns The batches.
  */
 export function evaluationBatches(
   ds: ImageDataset,
-  cfg: Pick<MnistConfig, "batchSize" | "evalBatches" | "testBatches">,
+  cfg:
+    & Pick<MnistConfig, "batchSize" | "evalBatches" | "testBatches">
+    & Partial<Pick<MnistConfig, "evalBatchSize">>,
 ): { validation: Int32Array[]; test: Int32Array[] } {
   const split = testValidationSplit(ds.test.n);
+  const size = cfg.evalBatchSize ?? cfg.batchSize;
   return {
-    validation: fixedBatches(split.validation, cfg.batchSize).slice(0, cfg.evalBatches),
-    test: fixedBatches(split.test, cfg.batchSize).slice(0, cfg.testBatches),
+    validation: fixedBatches(split.validation, size).slice(0, cfg.evalBatches),
+    test: fixedBatches(split.test, size).slice(0, cfg.testBatches),
   };
 }
 
@@ -146,6 +178,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     label: cfg.dataset,
     backend: backend.name,
     ...(cfg.noDatasetEval ? {} : { datasetEval: { images: datasetImages } }),
+    ...(cfg.maxMinutes === undefined ? {} : { maxTrainSeconds: cfg.maxMinutes * 60 }),
     meta: {
       command: "exp:mnist",
       flags: cfg,
@@ -168,6 +201,14 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
       `${(s.timing.clusterLossSeconds ?? NaN).toFixed(3)} s), ` +
       `${s.timing.stepsPerSecond.toFixed(2)} steps/s on ${s.backend}`,
   );
+  if (s.timeBudget !== undefined) {
+    console.log(
+      `[exp:mnist] time budget ${s.timeBudget.seconds} s: ` +
+        `${s.timeBudget.reached ? "reached" : "not reached"} after ` +
+        `${s.timeBudget.trainSeconds.toFixed(1)} s of training steps, ${s.stepsDone} steps ` +
+        `of ${cfg.batchSize} images (${s.stepsDone * cfg.batchSize} images seen)`,
+    );
+  }
   const d = s.datasetLevel;
   if (d !== undefined) {
     for (const line of formatDatasetEvaluation(d)) {

@@ -235,6 +235,80 @@ Deno.test("exp:mnist kill -9 after the first checkpoint, then --resume, equals a
   }
 });
 
+Deno.test("exp:mnist --loss-graph knn: batches of 128 on the kNN graph train, the loss falls", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const run = await main(tiny(out, 12, [
+      "--loss-graph",
+      "knn",
+      "--graph-neighbours",
+      "10",
+      "--batch-size",
+      "128",
+      "--eval-batch-size",
+      "32",
+      "--learning-rate",
+      "1e-3",
+      "--eval-every",
+      "6",
+      "--train-limit",
+      "1536",
+      "--no-dataset-eval",
+    ]));
+    const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
+    assert.deepEqual([config.engine.lossGraph, config.engine.graphNeighbours], ["knn", 10]);
+    const records = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
+    assert.deepEqual(records.map((r) => r.step), [6, 12]);
+    for (const r of records) assert.ok(Number.isFinite(r.trainLoss) && r.trainLoss > 0);
+    assert.ok(
+      records[1]!.trainLoss < records[0]!.trainLoss,
+      `mean loss of steps 7–12 ${records[1]!.trainLoss} ≥ steps 1–6 ${records[0]!.trainLoss}`,
+    );
+    const s = run.summary;
+    assert.equal(s.stepsDone, 12);
+    assert.equal(s.test.batches, 2);
+    assert.ok(s.test.precision >= 0 && s.test.precision <= 1);
+    assert.ok(s.timing.clusterLossSeconds! > 0);
+    assert.equal(s.timeBudget, undefined);
+    // The first test batch is of --eval-batch-size images, not --batch-size.
+    const heat = await Deno.readTextFile(`${out}/connectivity_true.svg`);
+    assert.equal(heat.match(/aria-roledescription="rect mark"/g)?.length, 32 * 32);
+    run.model.dispose();
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("exp:mnist --max-minutes: training stops at the budget, evaluates that step, tests the best", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    // 0.03 s of step time: the budget runs out at the first step or soon after.
+    const run = await main(tiny(out, 50, ["--max-minutes", "0.0005", "--no-dataset-eval"]));
+    const s = run.summary;
+    assert.ok(s.timeBudget !== undefined && s.timeBudget.reached, JSON.stringify(s.timeBudget));
+    assert.equal(s.timeBudget.seconds, 0.03);
+    assert.ok(s.timeBudget.trainSeconds >= 0.03);
+    assert.ok(s.stepsDone >= 1 && s.stepsDone < 50, `${s.stepsDone} steps`);
+    assert.equal(s.stoppedEarly, false);
+    const records = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
+    assert.equal(records.at(-1)!.step, s.stepsDone, "the last step is evaluated");
+    assert.ok(s.bestStep >= 1 && s.test.precision >= 0);
+    assert.notEqual(await latestCheckpoint(`${out}/checkpoints`), null);
+    run.model.dispose();
+    // A resume with the same budget has nothing left to train: same summary.
+    const rec = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+    await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ ...rec, finished: null }));
+    const again = await main(
+      tiny(out, 50, ["--max-minutes", "0.0005", "--no-dataset-eval", "--resume"]),
+    );
+    assert.equal(again.summary.stepsDone, s.stepsDone);
+    assert.deepEqual(again.summary.test, s.test);
+    again.model.dispose();
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("learningRateAt: constant, and cosine from lr at step 0 down to 0 at the end", () => {
   const steps = 40;
   const cos = Array.from({ length: steps + 1 }, (_, s) => learningRateAt(2e-3, "cosine", s, steps));
