@@ -168,6 +168,12 @@ export {
   type Progress,
   type ProgressCallback,
 } from "./lib/point_graphs.ts";
+export {
+  labelledNeighbourGraph,
+  partialFyLossOfPoints,
+  type PointGraphLoss,
+  type PointGraphLossOptions,
+} from "./lib/point_graph_loss.ts";
 export { approximateNeighbours, type NnDescentOptions } from "./lib/nn_descent.ts";
 export {
   type ClusterMethod,
