@@ -103,6 +103,32 @@ export interface ClusterLossGradsOptions extends ClusterLossOptions {
 const SYNC_READ_BACKENDS = new Set(["cpu", "wasm", "tensorflow"]);
 
 /**
+ * Checks a `passes` option and returns, per step, whether to run the network once (the loss read
+ * synchronously inside the tape) on the current backend.
+ *
+ * @param option `"auto"` (one pass where reads are synchronous), `"one"` or `"two"`; default auto.
+ * @returns A function of no argument, called at each step (the backend may change between steps).
+ * @throws {TypeError} If `option` is none of these; the returned function throws an Error for
+ *   `"one"` on a backend that reads asynchronously only (webgpu).
+ */
+export function onePassChooser(option: unknown): () => boolean {
+  const passes = option ?? "auto";
+  if (passes !== "auto" && passes !== "one" && passes !== "two") {
+    throw new TypeError(`Invalid passes = ${String(passes)}: expected "auto", "one" or "two"`);
+  }
+  return () => {
+    const sync = SYNC_READ_BACKENDS.has(tf.getBackend());
+    if (passes === "one" && !sync) {
+      throw new Error(
+        `passes "one" needs a backend with synchronous reads (cpu, wasm, tensorflow), ` +
+          `not ${tf.getBackend()}`,
+      );
+    }
+    return passes === "one" || (passes === "auto" && sync);
+  };
+}
+
+/**
  * Σ_ij = −‖v_i − v_j‖², built from broadcast differences rather than the
  * ‖v_i‖² + ‖v_j‖² − 2⟨v_i, v_j⟩ expansion: (a − b)² = (b − a)² in floating point, so the result
  * is exactly symmetric with an exact zero diagonal (the CPU core checks symmetry), and there is
@@ -358,22 +384,12 @@ export function clusterLossGrads(
   seed: number,
   varList?: tf.Variable[],
 ) => Promise<ClusterLossStep> {
-  const passes = opts.passes ?? "auto";
-  if (passes !== "auto" && passes !== "one" && passes !== "two") {
-    throw new TypeError(`Invalid passes = ${String(passes)}: expected "auto", "one" or "two"`);
-  }
+  const onePass = onePassChooser(opts.passes);
   const standardise = opts.standardise ?? true;
   const prepare = clusterLoss(opts);
   const cpuLoss = partialFyLoss(opts);
   return async (embed, target, seed, varList) => {
-    const sync = SYNC_READ_BACKENDS.has(tf.getBackend());
-    if (passes === "one" && !sync) {
-      throw new Error(
-        `passes "one" needs a backend with synchronous reads (cpu, wasm, tensorflow), ` +
-          `not ${tf.getBackend()}`,
-      );
-    }
-    if (passes === "one" || (passes === "auto" && sync)) {
+    if (onePass()) {
       let sigma: Matrix | null = null, loss = 0, lossSeconds = 0;
       const { value, grads } = tf.variableGrads(() => {
         const v = embed();

@@ -35,7 +35,7 @@ import {
   type PointGraphLossOptions,
 } from "../../lib/point_graph_loss.ts";
 import { rectFromData, type RectMatrix } from "../../lib/rect_matrix.ts";
-import type { ClusterLossGradsOptions } from "./cluster_loss.ts";
+import { type ClusterLossGradsOptions, onePassChooser } from "./cluster_loss.ts";
 import { tf } from "../deps/tf.ts";
 
 /** The default number of neighbours of the training graph. */
@@ -73,9 +73,6 @@ export interface GraphClusterLossStep {
   /** Whether the step ran the network once (synchronous read inside the tape) or twice. */
   readonly passes: 1 | 2;
 }
-
-/** Backends whose tensors can be read synchronously without stalling or failing. */
-const SYNC_READ_BACKENDS = new Set(["cpu", "wasm", "tensorflow"]);
 
 /**
  * A scalar op on V with a fixed value and a fixed gradient: forward returns `loss`, backward
@@ -174,10 +171,7 @@ export function graphClusterLossGrads(
   seed: number,
   varList?: tf.Variable[],
 ) => Promise<GraphClusterLossStep> {
-  const passes = opts.passes ?? "auto";
-  if (passes !== "auto" && passes !== "one" && passes !== "two") {
-    throw new TypeError(`Invalid passes = ${String(passes)}: expected "auto", "one" or "two"`);
-  }
+  const onePass = onePassChooser(opts.passes);
   const neighbours = opts.neighbours ?? DEFAULT_GRAPH_NEIGHBOURS;
   assertIntegerInRange("neighbours", neighbours, 1, Number.MAX_SAFE_INTEGER);
   if (opts.buildGraph !== undefined && typeof opts.buildGraph !== "function") {
@@ -211,14 +205,7 @@ export function graphClusterLossGrads(
   };
 
   return async (embed, labels, seed, varList) => {
-    const sync = SYNC_READ_BACKENDS.has(tf.getBackend());
-    if (passes === "one" && !sync) {
-      throw new Error(
-        `passes "one" needs a backend with synchronous reads (cpu, wasm, tensorflow), ` +
-          `not ${tf.getBackend()}`,
-      );
-    }
-    if (passes === "one" || (passes === "auto" && sync)) {
+    if (onePass()) {
       let result: ReturnType<typeof evaluate> | null = null, readSeconds = 0;
       const { value, grads } = tf.variableGrads(() => {
         const v = embed();
