@@ -885,7 +885,8 @@ export async function runOtKMeans(
     progress.stop();
   }
   const records = (await readJsonl(`${out}/metrics.jsonl`)) as OtKMeansRecord[];
-  let final = records.find((r) => r.split === "test" && r.images === testAll.length);
+  // The newest: with --val-size 0 and --eval-size ≥ the test set, every evaluation qualifies.
+  let final = records.findLast((r) => r.split === "test" && r.images === testAll.length);
   let selectedStep = step;
   if (evalSplit === "val") {
     // The one test evaluation: the weights of the best validation ACC.

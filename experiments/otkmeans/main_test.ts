@@ -215,6 +215,22 @@ Deno.test("exp:otkmeans", async (t) => {
       assert.deepEqual(more.final, run.final, "wasm/cpu are deterministic: the same report");
     });
     await t.step(
+      "without validation, intermediate evaluations on all test images: the last step is reported, once",
+      async () => {
+        const r = await runOtKMeans(
+          smokeConfig(`${out}/noval`, ["--val-size", "0", "--eval-size", "128"]),
+          () => {},
+        );
+        // Evaluated at steps 3 and 6 on all 128 test images; the step-6 record is the report,
+        // not evaluated a second time (it once was: the first full-size record was taken).
+        assert.deepEqual(r.records.map((x) => [x.step, x.split, x.images]), [
+          [3, "test", 128],
+          [6, "test", 128],
+        ]);
+        assert.equal(r.final.step, 6);
+      },
+    );
+    await t.step(
       "during the warm-up, evaluations score centroids fitted to the current embeddings",
       async () => {
         const warm = `${out}/warm`;
