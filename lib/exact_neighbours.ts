@@ -299,7 +299,14 @@ const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** -149;
  */
 const BALL_SLACK = 2 ** -30;
 
-function checkGemm(gemm: unknown): NeighbourGemm {
+/**
+ * Checks that `gemm` is a {@link NeighbourGemm} (its shape; the product itself is trusted).
+ *
+ * @param gemm The value to check.
+ * @returns It, typed.
+ * @throws {TypeError} Naming `gemm`, if it is not `{ precision, multiply }`.
+ */
+export function checkGemm(gemm: unknown): NeighbourGemm {
   const g = gemm as NeighbourGemm;
   if (
     typeof gemm !== "object" || gemm === null || typeof g.multiply !== "function" ||
