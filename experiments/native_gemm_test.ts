@@ -3,7 +3,7 @@ import { exactNeighbours, type NeighbourGemm } from "../lib/exact_neighbours.ts"
 import { rectFromData } from "../lib/rect_matrix.ts";
 import { type NativeGemmProbe, nativeNeighbourGemm } from "./native_gemm.ts";
 
-const f64: NativeGemmProbe = nativeNeighbourGemm("float64");
+const f64: NativeGemmProbe = nativeNeighbourGemm("float64", 2);
 const f32: NativeGemmProbe = nativeNeighbourGemm("float32");
 const why = f64.ok ? "" : ` (skipped: ${f64.why})`;
 
@@ -46,7 +46,8 @@ Deno.test({
   },
 });
 
-Deno.test("nativeNeighbourGemm: a bad precision is a RangeError naming it", () => {
+Deno.test("nativeNeighbourGemm: a bad precision or thread count is a RangeError naming it", () => {
+  assert.throws(() => nativeNeighbourGemm("float64", 0), /^RangeError: Invalid threads = 0/);
   assert.throws(
     () => nativeNeighbourGemm("float16" as "float32"),
     /^RangeError: Invalid precision = "float16"/,

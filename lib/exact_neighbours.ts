@@ -695,13 +695,28 @@ export function exactNeighbours(
   // 2. The pairs of blocks a < b, nearest centres first. A row (column) is in reach when the
   // lower bound of its distance to the other block is within its current k-th distance; a
   // product is computed only when some row or column is.
-  const toCentres = newBuffer(B * blocks), toCentre = newBuffer(n);
+  // Column bounds come from a strip of S centres against every later point, one product per S
+  // blocks: O(n S) memory, and a real matrix product rather than S matrix–vector ones.
+  const S = Math.min(16, blocks), strip = newBuffer(n * S);
+  let stripStart = -S, stripWidth = 0, stripBase = 0;
+  const toCentres = newBuffer(B * blocks);
   const order = new Int32Array(blocks), gapOf = new Float64Array(blocks);
   for (let a = 0; a < blocks - 1; a++) {
     const lo = a * B, hi = Math.min(n, lo + B), m = hi - lo;
     // Rows of a against every later centre; every later point against a's centre.
     multiply(m, blocks, rows(lo, hi), centre, toCentres);
-    multiply(n - hi, 1, rows(hi, n), centre.subarray(a * d, a * d + d), toCentre);
+    if (a >= stripStart + S) {
+      stripStart = a;
+      stripWidth = Math.min(S, blocks - 1 - a);
+      stripBase = hi;
+      multiply(
+        n - hi,
+        stripWidth,
+        rows(hi, n),
+        centre.subarray(a * d, (a + stripWidth) * d),
+        strip,
+      );
+    }
     let count = 0;
     for (let b = a + 1; b < blocks; b++) {
       let c2 = 0;
@@ -721,7 +736,7 @@ export function exactNeighbours(
       }
       for (let c = 0; c < w; c++) {
         const j = c0 + c;
-        const e = norm2[j] + centre2[a] - 2 * toCentre[j - hi];
+        const e = norm2[j] + centre2[a] - 2 * strip[(j - stripBase) * stripWidth + a - stripStart];
         colOn[c] = reach(e, norm[j], a) <= tau[j] ? 1 : 0;
         if (colOn[c] === 1) {
           colList[colCount++] = c;

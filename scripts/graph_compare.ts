@@ -8,8 +8,9 @@
  * 2. 2-d, n = 20 000: our partitions against scipy's `linkage(pdist(X), "single")` + `cut_tree`
  *    at several k (must be equal: distances are continuous, no ties).
  * 3. 32-d Gaussian mixture, n = 70 000, k = 15: our kNN graph + forest — the exact search by
- *    blocked matrix products (`exactNeighbours`) with OpenBLAS dgemm on all cores, on one
- *    thread, and with the pure-TypeScript product, and NN-descent — against pynndescent's graph
+ *    blocked matrix products (`exactNeighbours`) with OpenBLAS dgemm on one thread (the
+ *    default of `native_gemm.ts`) and on all cores, and with the pure-TypeScript product, and
+ *    NN-descent — against pynndescent's graph
  *    alone (Debian python3-pynndescent via /usr/bin/python3, n_jobs = 1), with recall against
  *    exact neighbours of the same 200 sampled points for all.
  *
@@ -30,7 +31,6 @@ import {
   type Neighbours,
 } from "../lib/point_graphs.ts";
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
-import { loadNativeBlas } from "../experiments/tf/native_blas.ts";
 import { unsafeGraphHierarchy } from "../lib/graph_forest.ts";
 import { labelsAt } from "../lib/spanning_forest.ts";
 import { rectFromData } from "../lib/rect_matrix.ts";
@@ -208,29 +208,22 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
   console.log(`\nkNN graph, n = ${n}, d = ${d}, k = ${k} (Gaussian mixture, 10 centres)`);
   const row: Record<string, unknown> = { n, d, k };
   const exactRows: [string, string, () => Neighbours][] = [];
-  const native = nativeNeighbourGemm("float64");
-  const blas = loadNativeBlas();
-  if (native.ok && blas.ok) {
-    const threads = blas.blas.threads();
-    exactRows.push(
-      [`exact, OpenBLAS dgemm (${threads} threads)`, "exact_openblas", () => {
-        blas.blas.setThreads(threads);
-        return exactNeighbours(points, k, { gemm: native.gemm });
-      }],
-      ["exact, OpenBLAS dgemm (1 thread)", "exact_openblas_1thread", () => {
-        blas.blas.setThreads(1);
-        try {
-          return exactNeighbours(points, k, { gemm: native.gemm });
-        } finally {
-          blas.blas.setThreads(threads);
-        }
-      }],
-    );
-    row.openblas = native.detail;
-  } else {
-    const why = native.ok ? (blas as { why: string }).why : native.why;
-    console.log(`  ours exact with OpenBLAS: skipped — ${why}`);
-    row.openblas = `skipped: ${why}`;
+  const cores = navigator.hardwareConcurrency;
+  for (const threads of [1, cores]) {
+    const native = nativeNeighbourGemm("float64", threads);
+    if (!native.ok) {
+      console.log(`  ours exact with OpenBLAS: skipped — ${native.why}`);
+      row.openblas = `skipped: ${native.why}`;
+      break;
+    }
+    const label = `exact, OpenBLAS dgemm (${threads} thread${threads === 1 ? "" : "s"})`;
+    exactRows.push([
+      label,
+      threads === 1 ? "exact_openblas" : "exact_openblas_all_cores",
+      () => exactNeighbours(points, k, { gemm: native.gemm }),
+    ]);
+    row.openblas = native.detail.replace(/ on \d+ threads?$/, "");
+    if (cores === 1) break;
   }
   exactRows.push(["exact, pure-TypeScript product", "exact_js", () => exactNeighbours(points, k)]);
   let reference: Neighbours | undefined;
