@@ -406,11 +406,14 @@ function select(proj: Float64Array, perm: Int32Array, lo: number, hi: number, mi
 
 /** What the scan of a product tile reads and updates (see {@link exactNeighbours}). */
 interface ScanState {
-  /** The original points (direct distances) and their dimension, neighbours per point. */
+  /**
+   * The original coordinates in the locality order (row q is point perm[q]; direct distances
+   * read nearby rows), their dimension, neighbours per point.
+   */
   readonly x: Float64Array;
   readonly d: number;
   readonly k: number;
-  /** The lists, by original index. */
+  /** The lists, by position, holding original indices. */
   readonly index: Int32Array;
   readonly distance2: Float64Array;
   /** Original index of each position of the locality order. */
@@ -489,13 +492,12 @@ function scanTile(
  */
 function evaluatePair(s: ScanState, i: number, j: number, c: number, rowRadius: number): number {
   const { x, d, k, index, distance2, tau, perm } = s;
-  const oi = perm[i], oj = perm[j];
-  const dist = squaredDistance(x, d, oi, oj);
-  if (offer(distance2, index, oi * k, k, dist, oj)) {
-    tau[i] = distance2[oi * k + k - 1] * s.grow + s.directSlack;
+  const dist = squaredDistance(x, d, i, j);
+  if (offer(distance2, index, i * k, k, dist, perm[j])) {
+    tau[i] = distance2[i * k + k - 1] * s.grow + s.directSlack;
   }
-  if (offer(distance2, index, oj * k, k, dist, oi)) {
-    tau[j] = distance2[oj * k + k - 1] * s.grow + s.directSlack;
+  if (offer(distance2, index, j * k, k, dist, perm[i])) {
+    tau[j] = distance2[j * k + k - 1] * s.grow + s.directSlack;
     if (s.colLimit[c] > -Infinity) {
       const rj = s.norm[j] + rowRadius;
       s.colLimit[c] = tau[j] + s.kappa * rj * rj + s.absolute;
@@ -578,13 +580,14 @@ export function exactNeighbours(
   const perm = localityOrder(y, n, d, B);
   const f32 = gemm.precision === "float32";
   const operand = f32 ? new Float32Array(n * d) : new Float64Array(n * d);
-  const norm2 = new Float64Array(n), norm = new Float64Array(n);
+  const norm2 = new Float64Array(n), norm = new Float64Array(n), xp = new Float64Array(n * d);
   for (let q = 0; q < n; q++) {
     const o = perm[q] * d;
     let s = 0;
     for (let t = 0; t < d; t++) {
       const v = y[o + t];
       operand[q * d + t] = v;
+      xp[q * d + t] = x[o + t];
       s += v * v;
     }
     norm2[q] = s;
@@ -622,12 +625,15 @@ export function exactNeighbours(
   const ug = f32 ? U32 * 1.01 : U64 / (1 - d * U64), tiny = f32 ? TINY32 : TINY64;
   const kappa = 2 * ((d + 5) * U64 + (d + 2) * ug);
   const absolute = 16 * (d + 4) * tiny + 16 * Math.sqrt(d) * TINY64;
+  // The lists by position; put back in the original order at the end.
+  const byPosition = new Int32Array(n * k).fill(-1);
+  const distanceByPosition = new Float64Array(n * k).fill(Infinity);
   const s: ScanState = {
-    x,
+    x: xp,
     d,
     k,
-    index,
-    distance2,
+    index: byPosition,
+    distance2: distanceByPosition,
     perm,
     norm2,
     norm,
@@ -749,6 +755,10 @@ export function exactNeighbours(
       scanTile(s, g, m, w, lo, c0, normMax[a], colRadius, rowOn, colOn, colList, colCount);
     }
     onProgress?.({ stage: "knn", done: hi, total: n });
+  }
+  for (let q = 0; q < n; q++) {
+    index.set(byPosition.subarray(q * k, q * k + k), perm[q] * k);
+    distance2.set(distanceByPosition.subarray(q * k, q * k + k), perm[q] * k);
   }
   onProgress?.({ stage: "knn", done: n, total: n });
   return { n, k, index, distance2 };
