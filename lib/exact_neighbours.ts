@@ -42,9 +42,10 @@
  * Cost: at most n²d flops in the products (half of n² d multiply–adds) and two compares per
  * pair in the scan, plus d flops per evaluated candidate (≈ k ln(n/k) per point, more where many
  * points sit within the error bound of each other: the answer is still exact, only slower).
- * Memory: the centred copy of the points (n × d, float64, and float32 for a float32 product),
- * the B × B product tile, B × ⌈n/B⌉ + n distances to block centres and the n × k lists:
- * O(n d + B² + n k), never n × n.
+ * Memory: three n × d copies of the points (centred and scaled; the same reordered, as the
+ * product's operand, float32 for a float32 product; the original coordinates reordered, for the
+ * direct distances), the B × B product tile, B × ⌈n/B⌉ + 16 n distances to block centres, and
+ * the n × k lists (twice, by position and by index): O(n d + B² + n k), never n × n.
  *
  * @module
  */
