@@ -7,9 +7,9 @@
  *
  * Either precision gives the same neighbours (the search screens with the product and decides
  * with direct float64 distances; the float32 product only widens the screen's rigorous error
- * bound). float64 (`dgemm`) is the default: on the exp:mnist embeddings (10 000 × 256-d, 15-NN)
- * it took 1.39 s against 2.44 s for `sgemm` (the wider float32 screen lets more candidates
- * through to the direct distance), measured once side by side.
+ * bound). float64 (`dgemm`) is the default, the plainer contract; neither was consistently
+ * faster on the exp:mnist embeddings (10 000 × 256-d, 15-NN, side by side on the loaded 2-core
+ * machine): 1.39 vs 2.44 s for `sgemm` with two threads, 1.75 vs 1.63 s with one.
  *
  * One BLAS thread by default: the search alternates small products (B × B × d) with a scan on
  * the JavaScript thread, and OpenBLAS's waiting threads then compete with that scan for the
