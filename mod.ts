@@ -160,14 +160,18 @@ export {
 export {
   delaunayGraph,
   exactNeighbours,
+  type ExactNeighboursOptions,
+  type GemmAbT,
   joinComponents,
   knnGraph,
   mutualReachability,
+  type NeighbourGemm,
   neighbourGraph,
   type Neighbours,
   type Progress,
   type ProgressCallback,
 } from "./lib/point_graphs.ts";
+export { jsGemm } from "./lib/exact_neighbours.ts";
 export {
   labelledNeighbourGraph,
   partialFyLossOfPoints,

@@ -3,7 +3,8 @@
  * exp:mnist does not say — does the embedding cluster and label a whole data set?
  *
  * 1. The symmetrised 15-NN graph of the n points (exact up to {@link EXACT_KNN_MAX_POINTS}
- *    points, NN-descent beyond), joined so that it spans (`joinComponents`).
+ *    points, or {@link EXACT_GEMM_MAX_POINTS} with a native matrix product `gemm`; NN-descent
+ *    beyond), joined so that it spans (`joinComponents`).
  * 2. Clustering at k (the number of classes): single linkage (the k-forest of the kNN graph) and
  *    HDBSCAN's mutual reachability (minSamples 10), each scored by Hungarian ACC, NMI and ARI
  *    against the labels.
@@ -18,6 +19,7 @@
  */
 import { assertIntegerInRange, show } from "../lib/errors.ts";
 import { toRectMatrix } from "../lib/rect_matrix.ts";
+import { checkGemm, type NeighbourGemm } from "../lib/exact_neighbours.ts";
 import {
   exactNeighbours,
   joinComponents,
@@ -26,14 +28,14 @@ import {
   type Neighbours,
 } from "../lib/point_graphs.ts";
 import { approximateNeighbours } from "../lib/nn_descent.ts";
-import { EXACT_KNN_MAX_POINTS } from "../lib/cluster_points.ts";
+import { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS } from "../lib/cluster_points.ts";
 import { type Graph, graphComponents } from "../lib/graph.ts";
 import { graphForestAt, unsafeGraphHierarchy } from "../lib/graph_forest.ts";
 import { propagateLabels } from "../lib/graph_constrained.ts";
 import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../lib/metrics.ts";
 import { streamFor, uniformOpen01 } from "../lib/random.ts";
 
-export { EXACT_KNN_MAX_POINTS };
+export { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS };
 
 /** Options of {@link evaluateDataset}; every one has a default. */
 export interface DatasetEvalOptions {
@@ -45,8 +47,16 @@ export interface DatasetEvalOptions {
   readonly labelledFraction?: number;
   /** Seed of the labelled draw (default {@link DEFAULT_LABEL_SEED}). */
   readonly seed?: number;
-  /** kNN search (default: exact up to {@link EXACT_KNN_MAX_POINTS} points, else NN-descent). */
+  /**
+   * kNN search (default: exact up to {@link EXACT_KNN_MAX_POINTS} points, or
+   * {@link EXACT_GEMM_MAX_POINTS} with `gemm`; else NN-descent).
+   */
   readonly search?: "exact" | "nn-descent";
+  /**
+   * The matrix product of the exact search (`exactNeighbours`), e.g. OpenBLAS from
+   * `native_gemm.ts`; the neighbours, hence every figure, are the same with any product.
+   */
+  readonly gemm?: NeighbourGemm;
 }
 
 /** The defaults of {@link DatasetEvalOptions}. */
@@ -257,7 +267,9 @@ export function evaluateDataset(
   assertIntegerInRange("minSamples", minSamples, 1, neighbours, `(neighbours = ${neighbours})`);
   const fraction = options.labelledFraction ?? DATASET_EVAL_DEFAULTS.labelledFraction;
   const seed = options.seed ?? DATASET_EVAL_DEFAULTS.seed;
-  const search = options.search ?? (n <= EXACT_KNN_MAX_POINTS ? "exact" : "nn-descent");
+  const gemm = options.gemm === undefined ? undefined : checkGemm(options.gemm);
+  const exactMax = gemm === undefined ? EXACT_KNN_MAX_POINTS : EXACT_GEMM_MAX_POINTS;
+  const search = options.search ?? (n <= exactMax ? "exact" : "nn-descent");
   if (search !== "exact" && search !== "nn-descent") {
     throw new RangeError(`Invalid search = ${show(search)}: "exact" or "nn-descent" is needed`);
   }
@@ -266,7 +278,7 @@ export function evaluateDataset(
 
   const tg = performance.now();
   const nb: Neighbours = search === "exact"
-    ? exactNeighbours(points, neighbours)
+    ? exactNeighbours(points, neighbours, { gemm })
     : approximateNeighbours(points, { k: neighbours, seed: 0 });
   const graphSeconds = (performance.now() - tg) / 1e3;
   const knn = neighbourGraph(nb);

@@ -6,6 +6,7 @@ import {
   transductiveAccuracy,
 } from "./dataset_eval.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/random.ts";
+import { multiplyAbT, type NeighbourGemm } from "../lib/exact_neighbours.ts";
 
 /**
  * `blobs` Gaussian blobs of `per` points in d dimensions, centres 20 apart on the axes, standard
@@ -203,4 +204,24 @@ Deno.test("evaluateDataset: bad input is a one-line error naming the argument an
   const nan = x.slice();
   nan[7] = NaN;
   assert.throws(() => evaluateDataset(nan, n, 2, labels, 2), /embeddings.*\[3\]\[1\]/);
+});
+
+Deno.test("evaluateDataset: an injected gemm gives the same figures; a bad one is a TypeError", () => {
+  const { x, n, labels } = blobs(4, 50, 6, [0, 1, 2, 3]);
+  let calls = 0;
+  const gemm: NeighbourGemm = {
+    precision: "float64",
+    multiply: (m, w, d, a, b, c) => {
+      calls++;
+      multiplyAbT(m, w, d, a, b, c);
+    },
+  };
+  const plain = evaluateDataset(x, n, 6, labels, 4, { labelledFraction: 0.05 });
+  const viaGemm = evaluateDataset(x, n, 6, labels, 4, { labelledFraction: 0.05, gemm });
+  assert.ok(calls > 0);
+  assert.deepEqual(withoutSeconds(viaGemm), withoutSeconds(plain));
+  assert.throws(
+    () => evaluateDataset(x, n, 6, labels, 4, { gemm: { precision: "float64" } as NeighbourGemm }),
+    /^TypeError: Expected gemm to be \{ precision/,
+  );
 });

@@ -5,8 +5,9 @@
  * - {@link delaunayGraph} (2-d): the Delaunay triangulation contains a Euclidean minimum spanning
  *   tree, so the maximum spanning forest of this graph IS single linkage of the points, exactly,
  *   at every k, from ≈ 3n edges instead of n²/2.
- * - {@link knnGraph} (any d): the symmetrised k-nearest-neighbour graph, exact by blocked brute
- *   force (O(n² d) time, O(n k) memory), or approximate by NN-descent (`nn_descent.ts`).
+ * - {@link knnGraph} (any d): the symmetrised k-nearest-neighbour graph, exact by blocked matrix
+ *   products (`exact_neighbours.ts`: O(n² d) time, O(n d + n k) memory, a native BLAS
+ *   injectable), or approximate by NN-descent (`nn_descent.ts`).
  * - {@link joinComponents}: a kNN graph may be disconnected; this adds c − 1 edges so that
  *   it spans (and so every k ≥ 1 has a forest).
  * - {@link mutualReachability}: HDBSCAN's similarities −max(core_i, core_j, d_ij)², which keep a
@@ -18,50 +19,24 @@ import { Delaunator } from "./deps/delaunator.ts";
 import { assertIntegerInRange, show } from "./errors.ts";
 import { type Graph, graphComponents } from "./graph.ts";
 import { type PointsLike, type RectMatrix, toRectMatrix } from "./rect_matrix.ts";
+import {
+  exactNeighbours,
+  type ExactNeighboursOptions,
+  type Neighbours,
+  type ProgressCallback,
+  squaredDistance,
+} from "./exact_neighbours.ts";
 
-/** Directed k-nearest-neighbour lists: row i holds i's neighbours, nearest first. */
-export interface Neighbours {
-  /** Number of points. */
-  readonly n: number;
-  /** Neighbours per point. */
-  readonly k: number;
-  /** n × k neighbour indices, row-major (−1 where fewer than k exist). */
-  readonly index: Int32Array;
-  /** n × k squared distances, row-major, non-decreasing along a row. */
-  readonly distance2: Float64Array;
-}
-
-/** Progress of long work: a stage name and how much of it is done. */
-export interface Progress {
-  /** What is running, e.g. "delaunay", "knn", "nn-descent", "forest". */
-  readonly stage: string;
-  /** Units done so far. */
-  readonly done: number;
-  /** Units in all. */
-  readonly total: number;
-}
-
-/** Called on progress; must return quickly. */
-export type ProgressCallback = (p: Progress) => void;
-
-/**
- * ‖x_i − x_j‖² for rows i, j of a row-major n × d array (shared with `nn_descent.ts`).
- *
- * @param x The points, row-major.
- * @param d Their dimension.
- * @param i One row.
- * @param j Another row.
- * @returns The squared Euclidean distance.
- */
-export function squaredDistance(x: Float64Array, d: number, i: number, j: number): number {
-  let s = 0;
-  const a = i * d, b = j * d;
-  for (let t = 0; t < d; t++) {
-    const v = x[a + t] - x[b + t];
-    s += v * v;
-  }
-  return s;
-}
+export {
+  exactNeighbours,
+  type ExactNeighboursOptions,
+  type GemmAbT,
+  type NeighbourGemm,
+  type Neighbours,
+  type Progress,
+  type ProgressCallback,
+  squaredDistance,
+} from "./exact_neighbours.ts";
 
 /**
  * Builds an undirected graph from pairs (i, j) in any orientation, keeping each unordered pair
@@ -190,78 +165,6 @@ export function delaunayGraph(points: PointsLike): Graph {
   return graphFromPairs(n, a, b, w, c);
 }
 
-/** Keeps the k smallest (distance, index) pairs of a row, sorted ascending (insertion). */
-function offer(
-  dist: Float64Array,
-  idx: Int32Array,
-  row: number,
-  k: number,
-  d: number,
-  j: number,
-): void {
-  const last = row + k - 1;
-  if (!(d < dist[last])) return;
-  let p = last;
-  while (p > row && dist[p - 1] > d) {
-    dist[p] = dist[p - 1];
-    idx[p] = idx[p - 1];
-    p--;
-  }
-  dist[p] = d;
-  idx[p] = j;
-}
-
-/** Rows per block of the exact search: the block's points stay in cache while all others stream by. */
-const BLOCK = 64;
-
-/**
- * Exact k nearest neighbours of every point (excluding itself), by blocked brute force:
- * n(n − 1)/2 distances, O(n² d) time, O(n k) memory. Ties go to the smaller index.
- *
- * Each distance is computed once and offered to both rows: half the work of one pass per row
- * (1024 points in 256-d, 15 neighbours: 0.36 s → 0.18 s, side by side on a loaded 2-core
- * machine; the neighbour lists are identical, ties included). A row still
- * receives its candidates in increasing index order (from the earlier blocks, then its own, then
- * the later ones), which is what sends ties to the smaller index.
- *
- * @param points n × d coordinates.
- * @param k Neighbours per point, an integer in [1, n − 1].
- * @param onProgress Optional progress callback (stage "knn", in points).
- * @returns The neighbour lists.
- * @throws {TypeError | RangeError} If `points` is not a finite point set or `k` is out of range.
- *
- * @example
- * ```ts
- * import { exactNeighbours } from "./point_graphs.ts";
- * const nb = exactNeighbours([[0], [1], [3], [7]], 1);
- * if (nb.index.join() !== "1,0,1,2") throw new Error();
- * ```
- */
-export function exactNeighbours(
-  points: PointsLike,
-  k: number,
-  onProgress?: ProgressCallback,
-): Neighbours {
-  const p = toRectMatrix(points, "points");
-  const n = p.rows, d = p.cols, x = p.data;
-  assertIntegerInRange("k", k, 1, Math.max(1, n - 1), `for n = ${n} points`);
-  const index = new Int32Array(n * k).fill(-1), distance2 = new Float64Array(n * k).fill(Infinity);
-  for (let lo = 0; lo < n; lo += BLOCK) {
-    const hi = Math.min(n, lo + BLOCK);
-    // The pairs i < j with i in this block (j in this block or a later one).
-    for (let j = lo + 1; j < n; j++) {
-      const top = Math.min(hi, j);
-      for (let i = lo; i < top; i++) {
-        const s = squaredDistance(x, d, i, j);
-        offer(distance2, index, i * k, k, s, j);
-        offer(distance2, index, j * k, k, s, i);
-      }
-    }
-    onProgress?.({ stage: "knn", done: hi, total: n });
-  }
-  return { n, k, index, distance2 };
-}
-
 /**
  * The symmetrised kNN graph of neighbour lists: an edge {i, j} when j is among i's neighbours
  * or i among j's, weight −‖x_i − x_j‖².
@@ -297,7 +200,8 @@ export function neighbourGraph(nb: Neighbours): Graph {
  *
  * @param points n × d coordinates.
  * @param k Neighbours per point, an integer in [1, n − 1].
- * @param onProgress Optional progress callback.
+ * @param options As {@link exactNeighbours}: the matrix product (`gemm`), block sizes, progress
+ *   callback (or the progress callback alone).
  * @returns The graph.
  * @throws {TypeError | RangeError} As {@link exactNeighbours}.
  *
@@ -307,8 +211,12 @@ export function neighbourGraph(nb: Neighbours): Graph {
  * if (knnGraph([[0, 0], [0, 1], [5, 5]], 1).from.length !== 2) throw new Error();
  * ```
  */
-export function knnGraph(points: PointsLike, k: number, onProgress?: ProgressCallback): Graph {
-  return neighbourGraph(exactNeighbours(points, k, onProgress));
+export function knnGraph(
+  points: PointsLike,
+  k: number,
+  options?: ExactNeighboursOptions | ProgressCallback,
+): Graph {
+  return neighbourGraph(exactNeighbours(points, k, options));
 }
 
 /**

@@ -12,7 +12,8 @@ import {
   neighbourGraph,
 } from "./point_graphs.ts";
 import { approximateNeighbours } from "./nn_descent.ts";
-import { clusterPoints } from "./cluster_points.ts";
+import { clusterPoints, EXACT_KNN_MAX_POINTS } from "./cluster_points.ts";
+import { jsGemm, type NeighbourGemm } from "./exact_neighbours.ts";
 import { samePartition } from "../props/brute_force.ts";
 
 /** Reproducible uniform numbers (LCG). */
@@ -178,4 +179,43 @@ Deno.test("clusterPoints: every method gives single linkage on separated blobs",
   );
   assert.throws(() => clusterPoints([[0, 0, 0], [1, 1, 1]], 1, { method: "delaunay" }), /2-d/);
   assert.deepEqual([...clusterPoints([[3, 4]], 1, { method: "knn" }).labels], [0]);
+});
+
+Deno.test("clusterPoints: an injected gemm gives the same clustering, and raises auto's exact limit", () => {
+  const u = uniform(21), d = 5;
+  const pts = Array.from(
+    { length: 600 },
+    (_, i) => Array.from({ length: d }, () => (i % 3) * 4 + u()),
+  );
+  let products = 0;
+  const gemm: NeighbourGemm = {
+    precision: "float32",
+    multiply(m, n, dd, a, b, c) {
+      products++;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let t = 0; t < dd; t++) {
+            s = Math.fround(s + Math.fround(a[i * dd + t] * b[j * dd + t]));
+          }
+          c[i * n + j] = s;
+        }
+      }
+    },
+  };
+  for (const options of [{ method: "knn" }, { method: "dense", minSamples: 4 }] as const) {
+    const plain = clusterPoints(pts, 3, options),
+      withGemm = clusterPoints(pts, 3, { ...options, gemm });
+    assert.deepEqual(withGemm.labels, plain.labels);
+    assert.deepEqual(withGemm.hierarchy.weights, plain.hierarchy.weights);
+    assert.deepEqual(withGemm.graph?.weight, plain.graph?.weight);
+  }
+  assert.ok(products > 0);
+  // Above EXACT_KNN_MAX_POINTS, auto picks the exact search only when given a product.
+  const big = Array.from({ length: EXACT_KNN_MAX_POINTS + 1 }, () => [u(), u(), u()]);
+  assert.equal(clusterPoints(big, 2, { gemm: jsGemm, neighbours: 3 }).method, "knn");
+  assert.throws(
+    () => clusterPoints(pts, 2, { method: "delaunay", gemm: {} as NeighbourGemm }),
+    /^TypeError: Expected gemm to be \{ precision/,
+  );
 });

@@ -7,18 +7,30 @@
  *    only, before any labelling); the two trees must have the same total length.
  * 2. 2-d, n = 20 000: our partitions against scipy's `linkage(pdist(X), "single")` + `cut_tree`
  *    at several k (must be equal: distances are continuous, no ties).
- * 3. 32-d Gaussian mixture, n = 70 000, k = 15: our NN-descent kNN graph + forest against
- *    pynndescent's graph alone (Debian python3-pynndescent via /usr/bin/python3), with recall
- *    against exact neighbours of 200 sampled points for both.
+ * 3. 32-d Gaussian mixture, n = 70 000, k = 15: our kNN graph + forest — the exact search by
+ *    blocked matrix products (`exactNeighbours`) with OpenBLAS dgemm on one thread (the
+ *    default of `native_gemm.ts`) and on all cores, and with the pure-TypeScript product, and
+ *    NN-descent — against pynndescent's graph
+ *    alone (Debian python3-pynndescent via /usr/bin/python3, n_jobs = 1), with recall against
+ *    exact neighbours of the same 200 sampled points for all.
  *
  *     deno run -A scripts/graph_compare.ts [--n2d 1000000] [--nlink 20000] [--nknn 70000]
+ *
+ * (`deno task bench:graph` grants --allow-ffi for OpenBLAS; without it, or without the library,
+ * the OpenBLAS rows are skipped with the reason.)
  *
  * A missing scipy or pynndescent is reported and that comparison skipped. The figures are
  * printed and written to results/graph_compare/<time>.json (a new file per run).
  */
 import { clusterPoints } from "../lib/cluster_points.ts";
 import { approximateNeighbours } from "../lib/nn_descent.ts";
-import { joinComponents, neighbourGraph } from "../lib/point_graphs.ts";
+import {
+  exactNeighbours,
+  joinComponents,
+  neighbourGraph,
+  type Neighbours,
+} from "../lib/point_graphs.ts";
+import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
 import { unsafeGraphHierarchy } from "../lib/graph_forest.ts";
 import { labelsAt } from "../lib/spanning_forest.ts";
 import { rectFromData } from "../lib/rect_matrix.ts";
@@ -157,13 +169,8 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
     String(d),
     String(k),
   ]);
-  const t0 = performance.now();
-  const nb = approximateNeighbours(rectFromData(n, d, x), { k, seed: 0 });
-  const tKnn = (performance.now() - t0) / 1e3;
-  const g = joinComponents(neighbourGraph(nb), rectFromData(n, d, x));
-  const h = unsafeGraphHierarchy(g);
-  const tAll = (performance.now() - t0) / 1e3;
-  // Recall on 200 sampled points against exact neighbours.
+  const points = rectFromData(n, d, x);
+  // Recall on 200 sampled points against exact neighbours (sorting all n distances).
   const sample = Array.from({ length: 200 }, (_, q) => (q * 7919) % n);
   const exact = sample.map((i) => {
     const ds = new Float64Array(n);
@@ -181,22 +188,80 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
     });
     return hits / (sample.length * k);
   };
-  const row: Record<string, unknown> = {
-    n,
-    d,
-    k,
-    ours_knn_s: tKnn,
-    ours_knn_and_forest_s: tAll,
-    ours_recall: recall(nb.index),
-    edges: g.from.length,
-    components_after_join: h.components,
+  /** A kNN search, then the graph, joined, and the whole hierarchy: seconds and recall. */
+  const graphAndForest = (search: () => Neighbours) => {
+    const t0 = performance.now();
+    const nb = search();
+    const knn = (performance.now() - t0) / 1e3;
+    const g = joinComponents(neighbourGraph(nb), points);
+    const h = unsafeGraphHierarchy(g);
+    const all = (performance.now() - t0) / 1e3;
+    return {
+      nb,
+      knn,
+      all,
+      recall: recall(nb.index),
+      edges: g.from.length,
+      components: h.components,
+    };
   };
   console.log(`\nkNN graph, n = ${n}, d = ${d}, k = ${k} (Gaussian mixture, 10 centres)`);
+  const row: Record<string, unknown> = { n, d, k };
+  const exactRows: [string, string, () => Neighbours][] = [];
+  const cores = navigator.hardwareConcurrency;
+  for (const threads of [1, cores]) {
+    const native = nativeNeighbourGemm("float64", threads);
+    if (!native.ok) {
+      console.log(`  ours exact with OpenBLAS: skipped — ${native.why}`);
+      row.openblas = `skipped: ${native.why}`;
+      break;
+    }
+    const label = `exact, OpenBLAS dgemm (${threads} thread${threads === 1 ? "" : "s"})`;
+    exactRows.push([
+      label,
+      threads === 1 ? "exact_openblas" : "exact_openblas_all_cores",
+      () => exactNeighbours(points, k, { gemm: native.gemm }),
+    ]);
+    row.openblas = native.detail.replace(/ on \d+ threads?$/, "");
+    if (cores === 1) break;
+  }
+  exactRows.push(["exact, pure-TypeScript product", "exact_js", () => exactNeighbours(points, k)]);
+  let reference: Neighbours | undefined;
+  for (const [label, key, search] of exactRows) {
+    const r = graphAndForest(search);
+    const same = reference === undefined ||
+      (r.nb.index.every((v, t) => v === reference!.index[t]) &&
+        r.nb.distance2.every((v, t) => v === reference!.distance2[t]));
+    reference ??= r.nb;
+    console.log(
+      `  ours ${label}: kNN ${fmt(r.knn)}; + graph + joinComponents + hierarchy: ${
+        fmt(r.all)
+      }; recall ${r.recall.toFixed(3)}${same ? "" : " — LISTS DIFFER from the first exact run"}`,
+    );
+    Object.assign(row, {
+      [`${key}_knn_s`]: r.knn,
+      [`${key}_knn_and_forest_s`]: r.all,
+      [`${key}_recall`]: r.recall,
+      [`${key}_same_lists`]: same,
+    });
+  }
+  const nnd = graphAndForest(() => approximateNeighbours(points, { k, seed: 0 }));
+  const tAll = nnd.all;
+  Object.assign(row, {
+    ours_knn_s: nnd.knn,
+    ours_knn_and_forest_s: nnd.all,
+    ours_recall: nnd.recall,
+    edges: nnd.edges,
+    components_after_join: nnd.components,
+  });
   console.log(
-    `  ours NN-descent: ${fmt(tKnn)}; + graph + joinComponents + hierarchy: ${fmt(tAll)}; recall ${
-      recall(nb.index).toFixed(3)
-    }`,
+    `  ours NN-descent: ${fmt(nnd.knn)}; + graph + joinComponents + hierarchy: ${
+      fmt(nnd.all)
+    }; recall ${nnd.recall.toFixed(3)}`,
   );
+  const firstExact = exactRows.length > 0
+    ? row[`${exactRows[0][1]}_knn_and_forest_s`] as number
+    : NaN;
   if (typeof pynn === "string") console.log(`  pynndescent: skipped — ${pynn}`);
   else {
     const index = new Int32Array((await Deno.readFile(`${path}.pynn.i32`)).buffer);
@@ -207,9 +272,14 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
       } second build; recall ${pr.toFixed(3)}`,
     );
     console.log(
-      `  ratio ours (graph + forest) / pynndescent (graph): ${(tAll / ps).toFixed(3)} first, ${
-        (tAll / warm).toFixed(3)
-      } second`,
+      `  ratio ours exact (${exactRows[0][0]}; graph + forest) / pynndescent (graph): ${
+        (firstExact / ps).toFixed(3)
+      } first, ${(firstExact / warm).toFixed(3)} second`,
+    );
+    console.log(
+      `  ratio ours NN-descent (graph + forest) / pynndescent (graph): ${
+        (tAll / ps).toFixed(3)
+      } first, ${(tAll / warm).toFixed(3)} second`,
     );
     Object.assign(row, {
       pynndescent_s: ps,
@@ -217,6 +287,8 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
       pynndescent_recall: pr,
       ratio: tAll / ps,
       ratio_warm: tAll / warm,
+      ratio_exact: firstExact / ps,
+      ratio_exact_warm: firstExact / warm,
     });
   }
   report.knn = row;

@@ -51,6 +51,7 @@ const PUBLIC_VALUES = [
   "graphHierarchy",
   "graphMaxSpanningForest",
   "joinComponents",
+  "jsGemm",
   "kAtThreshold",
   "kMeans",
   "knnGraph",

@@ -18,6 +18,7 @@ import type { tf } from "../deps/tf.ts";
 import { embedImages, type ImageDataset } from "./image_dataset.ts";
 import { type DatasetEvaluation, evaluateDataset } from "../dataset_eval.ts";
 import { EMBEDDINGS_FILES, writeEmbeddings } from "../embeddings_file.ts";
+import { nativeNeighbourGemm } from "../native_gemm.ts";
 
 export { EMBEDDINGS_FILES };
 
@@ -27,11 +28,17 @@ export type DatasetLevelSummary = DatasetEvaluation & {
   readonly embedSeconds: number;
   /** The embeddings file, relative to the run directory. */
   readonly embeddingsFile: string;
+  /**
+   * The matrix product of the exact kNN search: OpenBLAS (`native_gemm.ts`) when it loads, else
+   * the pure-TypeScript one (and why). The figures are the same with either.
+   */
+  readonly knnProduct?: string;
 };
 
 /**
  * Embeds the first `images` test-split images, saves them, and evaluates them at the data-set
- * level with k = the number of classes (module doc).
+ * level with k = the number of classes (module doc). The exact kNN search uses OpenBLAS when it
+ * loads (`--allow-ffi`), the pure-TypeScript product otherwise: the same figures either way.
  *
  * @param backbone The embedding network, with the selected weights loaded.
  * @param ds The data set.
@@ -64,6 +71,15 @@ export async function evaluateTestSplit(
     numClasses: ds.numClasses,
     step,
   });
-  const r = evaluateDataset(Float64Array.from(data), rows, cols, labels, ds.numClasses);
-  return { ...r, embedSeconds, embeddingsFile: EMBEDDINGS_FILES.embeddings };
+  const native = nativeNeighbourGemm();
+  const r = evaluateDataset(
+    Float64Array.from(data),
+    rows,
+    cols,
+    labels,
+    ds.numClasses,
+    native.ok ? { gemm: native.gemm } : {},
+  );
+  const knnProduct = native.ok ? native.detail : `pure TypeScript (${native.why})`;
+  return { ...r, embedSeconds, embeddingsFile: EMBEDDINGS_FILES.embeddings, knnProduct };
 }

@@ -216,7 +216,8 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     }
     console.log(
       `[exp:mnist] data set: embedding ${d.embedSeconds.toFixed(1)} s, evaluation ` +
-        `${d.seconds.total.toFixed(1)} s (kNN graph ${d.seconds.graph.toFixed(1)} s); ` +
+        `${d.seconds.total.toFixed(1)} s (kNN graph ${d.seconds.graph.toFixed(1)} s, ` +
+        `product: ${d.knnProduct ?? "pure TypeScript"}); ` +
         `embeddings in ${out}/${d.embeddingsFile}`,
     );
   }

@@ -50,7 +50,7 @@ const tiny = (out: string, steps: number, extra: string[] = []) => [
 const withoutCounters = (r: EvalRecord) => ({ ...r, numTensors: 0 });
 /** The data-set-level figures without their timings (which move from run to run). */
 const figures = (d: RunSummary["datasetLevel"]) =>
-  d === undefined ? undefined : { ...d, seconds: null, embedSeconds: null };
+  d === undefined ? undefined : { ...d, seconds: null, embedSeconds: null, knnProduct: null };
 
 Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
   const out = await Deno.makeTempDir();
@@ -87,6 +87,8 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       assert.ok(tr.accuracy >= 0 && tr.accuracy <= 1);
       assert.ok(d.seconds.total >= d.seconds.graph && d.seconds.graph >= 0);
       assert.ok(d.embedSeconds >= 0);
+      // OpenBLAS's product when it loads, the TypeScript one otherwise (figures identical).
+      assert.match(d.knnProduct ?? "", /gemm|pure TypeScript/);
       assert.equal(d.embeddingsFile, EMBEDDINGS_FILES.embeddings);
     });
     await t.step("the saved embeddings are n × d float32 and reproduce the figures", async () => {

@@ -1,5 +1,6 @@
 /**
- * Native single-precision GEMM through Deno FFI: OpenBLAS's `cblas_sgemm`, installed from
+ * Native GEMM through Deno FFI: OpenBLAS's `cblas_sgemm` (and `cblas_dgemm`, for the exact
+ * kNN search of `experiments/native_gemm.ts`), installed from
  * Debian by `scripts/setup.sh` (`libopenblas0-pthread`). It is optional: the wasm backend's
  * kernels (`wasm_kernels.ts`) use it when it loads and fall back to XNNPACK inside the wasm
  * module otherwise (a browser, a machine without apt, a run without `--allow-ffi`).
@@ -37,6 +38,21 @@ export interface NativeBlas {
     c: Float32Array,
     beta?: number,
   ): void;
+  /**
+   * Double precision: row-major C ← alpha·op(A)·op(B) + beta·C, the layout of {@link sgemm}
+   * (OpenBLAS's `cblas_dgemm`).
+   */
+  dgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float64Array,
+    b: Float64Array,
+    c: Float64Array,
+    beta?: number,
+  ): void;
   /** Sets the number of BLAS threads (OpenBLAS's `openblas_set_num_threads`). */
   setThreads(threads: number): void;
   /** The number of BLAS threads in use. */
@@ -65,6 +81,25 @@ const SYMBOLS = {
       "buffer", // B
       "i32", // ldb
       "f32", // beta
+      "buffer", // C
+      "i32", // ldc
+    ],
+    result: "void",
+  },
+  cblas_dgemm: {
+    parameters: [
+      "i32", // order
+      "i32", // transA
+      "i32", // transB
+      "i32", // M
+      "i32", // N
+      "i32", // K
+      "f64", // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // B
+      "i32", // ldb
+      "f64", // beta
       "buffer", // C
       "i32", // ldc
     ],
@@ -124,6 +159,24 @@ function probe(): NativeBlasProbe {
       },
       sgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
         s.cblas_sgemm(
+          ROW_MAJOR,
+          transA ? TRANS : NO_TRANS,
+          transB ? TRANS : NO_TRANS,
+          m,
+          n,
+          k,
+          1,
+          a,
+          transA ? m : k,
+          b,
+          transB ? k : n,
+          beta,
+          c,
+          n,
+        );
+      },
+      dgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
+        s.cblas_dgemm(
           ROW_MAJOR,
           transA ? TRANS : NO_TRANS,
           transB ? TRANS : NO_TRANS,
