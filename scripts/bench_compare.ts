@@ -126,7 +126,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const floor = timeMs(reps, () => floorPass(sigma.data));
     const ours = timeMs(reps, () => unsafeForestHierarchy(sigma));
     const rssAfter = Deno.memoryUsage().rss;
-    const checked = timeMs(Math.min(reps, 3), () => forestHierarchy(sigma));
+    const checked = timeMs(reps, () => forestHierarchy(sigma));
     const h = unsafeForestHierarchy(sigma);
     const sp = await scipyLinkage(x, n, reps);
     const extraMb = Math.max(0, rssAfter - rssBefore) / 2 ** 20;
