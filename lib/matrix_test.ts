@@ -30,8 +30,8 @@ Deno.test("assertSimilarity: symmetry up to 1e-9 of the largest |entry|, naming 
   assert.throws(() => assertSimilarity("sigma", fromData(n, data)), /not symmetric at \(3, 77\)/);
 });
 
-Deno.test("assertSimilarity at n ≥ 2048 (wider tiles), defects in the last, ragged tile", () => {
-  const n = 2051, data = new Float64Array(n * n); // 2051 = 16 × 128 + 3: a ragged last tile
+Deno.test("assertSimilarity at n = 2051: defects in the last, ragged tile and the scale pass", () => {
+  const n = 2051, data = new Float64Array(n * n); // 2051 = 128 × 16 + 3: a ragged last tile
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = -((i - j) ** 2);
   const sigma = fromData(n, data);
   assertSimilarity("sigma", sigma);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { assertSimilarity, fromData, SYMMETRY_TOLERANCE } from "../lib/matrix.ts";
+import { assertSimilarity, fromData, largestAsymmetry, SYMMETRY_TOLERANCE } from "../lib/matrix.ts";
 import { forestHierarchy, unsafeForestHierarchy } from "../lib/spanning_forest.ts";
 
 /** The validation rule, spelled out: its error message, or "ok". */
@@ -122,6 +122,21 @@ Deno.test("assertSimilarity accepts and rejects exactly as the plain rule, with 
   );
   // The generator reaches all three outcomes.
   assert.deepEqual([...outcomes].sort(), ["finite", "ok", "sym"]);
+});
+
+Deno.test("largestAsymmetry equals the plain max |Σ_ij − Σ_ji| (NaN if one is NaN) for any tile", () => {
+  fc.assert(
+    fc.property(dirtySigmaArb, fc.constantFrom(1, 3, 16, 64, 128), ({ n, data }, tile) => {
+      let expected = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = i; j < n; j++) {
+          expected = Math.max(expected, Math.abs(data[i * n + j] - data[j * n + i]));
+        }
+      }
+      assert.ok(Object.is(largestAsymmetry(data, n, tile), expected), `tile ${tile}`);
+    }),
+    { seed: 14, numRuns: 300 },
+  );
 });
 
 /**
