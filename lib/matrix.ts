@@ -193,11 +193,12 @@ export function assertSimilarity(name: string, m: unknown): asserts m is Matrix 
  * Side of the square tiles of {@link largestAsymmetry}. Small tiles keep the column half of a
  * tile pair (16 rows, two cache lines each) in cache while its four-row blocks pass, which matters
  * most when n is a power of two (the rows of a column walk then share one cache set) and when Σ
- * is read from memory rather than from the shared cache; from n = 4096 the longer row segments of
- * 128-wide tiles win. Measured on the loaded 2-core machine (median ms, tile 64 → 16): 1.4–2.6 →
- * 1.2–1.7 at n = 1024 with Σ cached, 2.8 → 1.5 with Σ read from memory.
+ * is read from memory rather than from the shared cache. Measured on the loaded 2-core machine
+ * (median ms, tiles of 64 → 16): 1.4–2.6 → 1.2–1.7 at n = 1024 with Σ cached, 2.8 → 1.5 with Σ
+ * read from memory; 16 was the best or within 1.7× of the best of 16…512 at every n up to 10 000
+ * (128 loses 2× at n = 6000 and 10 000, 256 and 512 at 8192).
  */
-const tileFor = (n: number): number => (n < 4096 ? 16 : 128);
+const SYMMETRY_TILE = 16;
 
 /**
  * Internal (not re-exported by `mod.ts`; exported for its tests). max_{i≤j} |data[i][j] −
@@ -209,9 +210,9 @@ const tileFor = (n: number): number => (n < 4096 ? 16 : 128);
  * fails for NaN — with the bookkeeping off the hot path. No loop-carried arithmetic, so the
  * pass is not bound by the latency of additions. Against the previous scan (64-wide tiles, which
  * also kept the scale and a NaN-propagating sum), interleaved on the loaded 2-core machine, median
- * ms: 0.131 → 0.070 at n = 256, 3.1 → 1.6 at 1024, 141 → 56 at 4096.
+ * ms: 0.131 → 0.070 at n = 256, 3.1 → 1.6 at 1024, 67 → 40 at 4096.
  */
-export function largestAsymmetry(data: Float64Array, n: number, tile: number = tileFor(n)): number {
+export function largestAsymmetry(data: Float64Array, n: number, tile = SYMMETRY_TILE): number {
   let m = 0;
   for (let bi = 0; bi < n; bi += tile) {
     const iEnd = Math.min(n, bi + tile);
