@@ -29,3 +29,30 @@ Deno.test("assertSimilarity: symmetry up to 1e-9 of the largest |entry|, naming 
   data[77 * n + 3] -= 1e-8 * scale; // beyond it
   assert.throws(() => assertSimilarity("sigma", fromData(n, data)), /not symmetric at \(3, 77\)/);
 });
+
+Deno.test("assertSimilarity at n = 2051: defects in the last, ragged tile and the scale pass", () => {
+  const n = 2051, data = new Float64Array(n * n); // 2051 = 128 × 16 + 3: a ragged last tile
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) data[i * n + j] = -((i - j) ** 2);
+  const sigma = fromData(n, data);
+  assertSimilarity("sigma", sigma);
+  const tol = 1e-9 * (n - 1) ** 2;
+  for (const [i, j] of [[1, 2050], [2049, 2048], [130, 1500]]) {
+    const saved = data[i * n + j];
+    data[i * n + j] += 0.9 * tol; // within tolerance: accepted (through the scale pass)
+    assertSimilarity("sigma", sigma);
+    data[i * n + j] = saved + 1.1 * tol;
+    const [a, b] = [Math.min(i, j), Math.max(i, j)];
+    assert.throws(
+      () => assertSimilarity("sigma", sigma),
+      new RegExp(`not symmetric at \\(${a}, ${b}\\)`),
+    );
+    data[i * n + j] = Infinity;
+    assert.throws(
+      () => assertSimilarity("sigma", sigma),
+      new RegExp(`sigma\\[${i}\\]\\[${j}\\] = Infinity`),
+    );
+    data[i * n + j] = saved;
+  }
+  data[2050 * n + 2050] = NaN; // the very last diagonal entry
+  assert.throws(() => assertSimilarity("sigma", sigma), /sigma\[2050\]\[2050\] = NaN/);
+});
