@@ -32,10 +32,13 @@ export {
 } from "./lib/spanning_forest.ts";
 export {
   chooseK,
+  cutAtMinSize,
   cutAtThreshold,
   kAtThreshold,
   type KChoice,
   linkageMatrix,
+  maxClustersAtMinSize,
+  type MinSizeCut,
 } from "./lib/hierarchy.ts";
 export {
   CANNOT_LINK,

@@ -669,6 +669,11 @@ export const transductiveFlags = {
     0,
     2 ** 31 - 1,
   ),
+  minSize: flag.int(
+    "Minimum cluster size of the single-linkage cut that refuses smaller splits (default ⌈n / (4k)⌉, as exp:mnist)",
+    undefined,
+    1,
+  ),
   out: flag.string("Results file (JSON)", undefined),
 } as const;
 

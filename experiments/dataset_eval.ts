@@ -5,9 +5,11 @@
  * 1. The symmetrised 15-NN graph of the n points (exact up to {@link EXACT_KNN_MAX_POINTS}
  *    points, or {@link EXACT_GEMM_MAX_POINTS} with a native matrix product `gemm`; NN-descent
  *    beyond), joined so that it spans (`joinComponents`).
- * 2. Clustering at k (the number of classes): single linkage (the k-forest of the kNN graph) and
- *    HDBSCAN's mutual reachability (minSamples 10), each scored by Hungarian ACC, NMI and ARI
- *    against the labels.
+ * 2. Clustering at k (the number of classes): single linkage (the k-forest of the kNN graph),
+ *    HDBSCAN's mutual reachability (minSamples 10), and single linkage with a minimum cluster
+ *    size (`cutAtMinSize` of the same hierarchy: splits that cut off fewer than `minClusterSize`
+ *    points are not splits; default {@link defaultMinClusterSize}), each scored by Hungarian
+ *    ACC, NMI and ARI against the labels.
  * 3. Transductive labelling: a seeded 1 % of the labels ({@link drawLabelled}) given to
  *    `propagateLabels` on the same joined kNN graph; accuracy on the other points.
  *
@@ -31,6 +33,7 @@ import { approximateNeighbours } from "../lib/nn_descent.ts";
 import { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS } from "../lib/cluster_points.ts";
 import { type Graph, graphComponents } from "../lib/graph.ts";
 import { graphForestAt, unsafeGraphHierarchy } from "../lib/graph_forest.ts";
+import { cutAtMinSize, maxClustersAtMinSize } from "../lib/hierarchy.ts";
 import { propagateLabels } from "../lib/graph_constrained.ts";
 import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../lib/metrics.ts";
 import { streamFor, uniformOpen01 } from "../lib/random.ts";
@@ -43,6 +46,11 @@ export interface DatasetEvalOptions {
   readonly neighbours?: number;
   /** HDBSCAN's minSamples of the mutual-reachability variant, at most `neighbours` (default 10). */
   readonly minSamples?: number;
+  /**
+   * Minimum cluster size of the min-size single-linkage cut, an integer in [1, n] (default
+   * {@link defaultMinClusterSize}: ⌈n / (4k)⌉).
+   */
+  readonly minClusterSize?: number;
   /** Fraction of the points whose label the transductive labelling is given, in (0, 1). */
   readonly labelledFraction?: number;
   /** Seed of the labelled draw (default {@link DEFAULT_LABEL_SEED}). */
@@ -66,6 +74,27 @@ export const DATASET_EVAL_DEFAULTS = {
   labelledFraction: 0.01,
   seed: 15,
 } as const;
+
+/**
+ * The default minimum cluster size of the min-size single-linkage cut: ⌈n / (4k)⌉, a quarter of
+ * a class's share of the points were the k classes balanced. A priori, not tuned: a class four
+ * times smaller than the average is still a cluster, while the outliers and small clumps that
+ * plain single linkage isolates (single points to a few dozen among thousands) are far below
+ * it; and it scales with n, as the number of outliers does.
+ *
+ * @param n Number of points.
+ * @param k Number of clusters asked for.
+ * @returns ⌈n / (4k)⌉.
+ *
+ * @example
+ * ```ts
+ * import { defaultMinClusterSize } from "./dataset_eval.ts";
+ * if (defaultMinClusterSize(10000, 10) !== 250) throw new Error();
+ * ```
+ */
+export function defaultMinClusterSize(n: number, k: number): number {
+  return Math.ceil(n / (4 * k));
+}
 
 /** The default seed of the labelled draw (the one `scripts/transductive_mnist.ts` always used). */
 export const DEFAULT_LABEL_SEED = DATASET_EVAL_DEFAULTS.seed;
@@ -96,6 +125,15 @@ export interface DatasetEvaluation {
   readonly components: number;
   readonly singleLinkage: ClusterScores;
   readonly mutualReachability: ClusterScores & { readonly minSamples: number };
+  /**
+   * Single linkage with a minimum cluster size (`cutAtMinSize` of the single-linkage hierarchy):
+   * `clusters` = k, or fewer when the hierarchy has fewer clusters of ≥ `minSize` points (then
+   * the finest such cut is scored).
+   */
+  readonly singleLinkageMinSize: ClusterScores & {
+    readonly minSize: number;
+    readonly clusters: number;
+  };
   readonly transductive: {
     readonly labelledFraction: number;
     readonly seed: number;
@@ -205,7 +243,7 @@ export function transductiveAccuracy(
 }
 
 function scores(labels: Int32Array, truth: ArrayLike<number>, k: number): ClusterScores {
-  const size = new Int32Array(k);
+  const size = new Int32Array(k); // k ≥ the number of clusters in `labels`
   for (const l of labels) size[l]++;
   return {
     acc: clusteringAccuracy(labels, truth),
@@ -223,12 +261,14 @@ function scores(labels: Int32Array, truth: ArrayLike<number>, k: number): Cluste
  * @param d Their dimension, a positive integer.
  * @param labels True class of every point (non-negative integers), length n.
  * @param k Clusters (the number of classes), an integer in [1, n].
- * @param options Neighbours, minSamples, labelled fraction, seed, kNN search.
- * @returns Scores of the two clusterings, the transductive accuracy, sizes and timings.
+ * @param options Neighbours, minSamples, minimum cluster size, labelled fraction, seed, kNN
+ * search.
+ * @returns Scores of the three clusterings, the transductive accuracy, sizes and timings.
  * @throws {TypeError | RangeError} One line naming the argument and its value: e.g.
  * `Invalid k = 12: k must be an integer in [1, 10] for n = 10 points`, a wrong length of
  * `embeddings` or `labels`, `neighbours` outside [1, n − 1], `minSamples` outside
- * [1, neighbours], a fraction outside (0, 1), or a non-finite coordinate.
+ * [1, neighbours], `minClusterSize` outside [1, n], a fraction outside (0, 1), or a non-finite
+ * coordinate.
  *
  * @example Two tight pairs far apart
  * ```ts
@@ -265,6 +305,8 @@ export function evaluateDataset(
   assertIntegerInRange("neighbours", neighbours, 1, n - 1, `for n = ${n} points`);
   const minSamples = options.minSamples ?? DATASET_EVAL_DEFAULTS.minSamples;
   assertIntegerInRange("minSamples", minSamples, 1, neighbours, `(neighbours = ${neighbours})`);
+  const minSize = options.minClusterSize ?? defaultMinClusterSize(n, k);
+  assertIntegerInRange("minClusterSize", minSize, 1, n, `for n = ${n} points`);
   const fraction = options.labelledFraction ?? DATASET_EVAL_DEFAULTS.labelledFraction;
   const seed = options.seed ?? DATASET_EVAL_DEFAULTS.seed;
   const gemm = options.gemm === undefined ? undefined : checkGemm(options.gemm);
@@ -285,7 +327,12 @@ export function evaluateDataset(
   const joined = joinComponents(knn, points);
 
   const clusterAtK = (g: Graph) => graphForestAt(unsafeGraphHierarchy(g), k).labels;
-  const singleLinkage = scores(clusterAtK(joined), labels, k);
+  const tree = unsafeGraphHierarchy(joined);
+  const singleLinkage = scores(graphForestAt(tree, k).labels, labels, k);
+  // The joined graph spans: one component of n ≥ minSize points, so the cut exists for some
+  // number of clusters; fewer than k when the hierarchy has fewer clusters of ≥ minSize points.
+  const clusters = Math.min(k, maxClustersAtMinSize(tree, minSize));
+  const minSizeCut = scores(cutAtMinSize(tree, clusters, minSize).labels, labels, k);
   // Joined after the reweighting, as scripts/transductive_mnist.ts always did: the joining
   // edges are plain −distance², the kNN edges mutual-reachability weights.
   const mr = scores(
@@ -306,6 +353,7 @@ export function evaluateDataset(
     components: graphComponents(knn).count,
     singleLinkage,
     mutualReachability: { ...mr, minSamples },
+    singleLinkageMinSize: { ...minSizeCut, minSize, clusters },
     transductive: {
       labelledFraction: fraction,
       seed,
@@ -320,26 +368,33 @@ export function evaluateDataset(
  * One line per figure of an evaluation, for logs (no trailing newline).
  *
  * @param r An evaluation.
- * @returns Three lines: single linkage, mutual reachability, transductive labelling.
+ * @returns Four lines: single linkage, mutual reachability, single linkage with a minimum
+ * cluster size, transductive labelling.
  *
  * @example
  * ```ts
  * import { evaluateDataset, formatDatasetEvaluation } from "./dataset_eval.ts";
  * const x = Float64Array.from([0, 1, 9, 10]);
  * const r = evaluateDataset(x, 4, 1, [0, 0, 1, 1], 2, { neighbours: 1, minSamples: 1 });
- * if (formatDatasetEvaluation(r).length !== 3) throw new Error();
+ * if (formatDatasetEvaluation(r).length !== 4) throw new Error();
  * ```
  */
 export function formatDatasetEvaluation(r: DatasetEvaluation): string[] {
   const row = (s: ClusterScores) =>
     `ACC ${s.acc.toFixed(3)}, NMI ${s.nmi.toFixed(3)}, ARI ${s.ari.toFixed(3)} ` +
     `(largest cluster ${s.largest} of ${r.images})`;
-  const t = r.transductive;
+  const t = r.transductive, ms = r.singleLinkageMinSize;
   return [
     `single linkage on the ${r.neighbours}-NN graph (${r.search}), k = ${r.k}: ` +
     row(r.singleLinkage),
     `mutual reachability (minSamples ${r.mutualReachability.minSamples}), k = ${r.k}: ` +
     row(r.mutualReachability),
+    `single linkage, clusters of ≥ ${ms.minSize} points, k = ${r.k}: ` + row(ms) +
+    (ms.clusters < r.k
+      ? ` (only ${ms.clusters} cluster${
+        ms.clusters === 1 ? "" : "s"
+      } of ≥ ${ms.minSize} points exist)`
+      : ""),
     `transductive labelling from ${t.labelled} labels (${
       (100 * t.labelledFraction).toFixed(1)
     } %,` +

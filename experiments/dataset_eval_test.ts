@@ -43,7 +43,9 @@ Deno.test("evaluateDataset recovers well-separated blobs exactly and labels them
   assert.equal(r.search, "exact");
   // 15-NN inside blobs of 60: the kNN graph has one component per blob; joined, it spans.
   assert.equal(r.components, 5);
-  for (const s of [r.singleLinkage, r.mutualReachability]) {
+  // Default minimum cluster size ⌈300 / (4 × 5)⌉ = 15: no split is refused, k clusters made.
+  assert.deepEqual([r.singleLinkageMinSize.minSize, r.singleLinkageMinSize.clusters], [15, 5]);
+  for (const s of [r.singleLinkage, r.mutualReachability, r.singleLinkageMinSize]) {
     assert.equal(s.acc, 1);
     assert.ok(Math.abs(s.nmi - 1) < 1e-12 && Math.abs(s.ari - 1) < 1e-12, JSON.stringify(s));
     assert.equal(s.largest, 60);
@@ -60,7 +62,7 @@ Deno.test("evaluateDataset recovers well-separated blobs exactly and labels them
   assert.equal(nnd.search, "nn-descent");
   assert.equal(nnd.singleLinkage.acc, 1);
   assert.equal(nnd.transductive.accuracy, 1);
-  assert.equal(formatDatasetEvaluation(r).length, 3);
+  assert.equal(formatDatasetEvaluation(r).length, 4);
 });
 
 Deno.test("evaluateDataset: k below the number of classes merges blobs (ACC drops), it is not ignored", () => {
@@ -116,6 +118,54 @@ Deno.test("single linkage and mutual reachability at k = 2 each cut off their ow
   // graph, both would read 50/108.
   assert.equal(r.singleLinkage.acc, 50 / 108);
   assert.equal(r.mutualReachability.acc, 51 / 108);
+  // With a minimum cluster size (default ⌈108 / 8⌉ = 14) the satellite's split is refused and
+  // a chain edge (both sides ≥ 49 points) is cut: left grid + satellite + some chain points
+  // against the rest, which the best matching scores 50 + 49 of 108 whichever chain edge it is.
+  assert.equal(r.singleLinkageMinSize.minSize, 14);
+  assert.equal(r.singleLinkageMinSize.acc, 99 / 108);
+  assert.ok(r.singleLinkageMinSize.largest <= 59, `${r.singleLinkageMinSize.largest}`);
+});
+
+/**
+ * {@link blobs} (5 blobs of 60 points, centres 20·e_b) plus one outlier per blob at 60·e_b, of the
+ * blob's class: 40 from its own blob's centre, ≥ 63 from any other, so its tree edge goes to
+ * its own blob and is longer than the ≈ 28.3 edges that join the blobs.
+ */
+function blobsWithOutliers() {
+  const { x, n, labels } = blobs(5, 60, 8, [0, 1, 2, 3, 4]);
+  const ox = new Float64Array((n + 5) * 8), ol = new Int32Array(n + 5);
+  ox.set(x);
+  ol.set(labels);
+  for (let b = 0; b < 5; b++) {
+    ox[(n + b) * 8 + b] = 60;
+    ol[n + b] = b;
+  }
+  return { x: ox, n: n + 5, labels: ol };
+}
+
+Deno.test("planted outliers: single linkage isolates them, the minimum-size cut recovers the blobs", () => {
+  const { x, n, labels } = blobsWithOutliers();
+  const r = evaluateDataset(x, n, 8, labels, 5);
+  // The 4 weakest tree edges are outlier edges: one cluster of 301 points and 4 singletons.
+  assert.equal(r.singleLinkage.largest, 301);
+  assert.equal(r.singleLinkage.acc, 65 / 305);
+  // ⌈305 / 20⌉ = 16: the outliers' splits are refused, each stays with its own blob.
+  assert.deepEqual([r.singleLinkageMinSize.minSize, r.singleLinkageMinSize.clusters], [16, 5]);
+  assert.equal(r.singleLinkageMinSize.acc, 1);
+  assert.ok(Math.abs(r.singleLinkageMinSize.ari - 1) < 1e-12);
+  assert.equal(r.singleLinkageMinSize.largest, 61);
+  // minClusterSize 1 is plain single linkage; above half the points, no split is genuine.
+  const one = evaluateDataset(x, n, 8, labels, 5, { minClusterSize: 1 });
+  assert.deepEqual(
+    { ...one.singleLinkageMinSize, minSize: 0, clusters: 0 },
+    { ...r.singleLinkage, minSize: 0, clusters: 0 },
+  );
+  const big = evaluateDataset(x, n, 8, labels, 5, { minClusterSize: 153 });
+  assert.deepEqual([big.singleLinkageMinSize.clusters, big.singleLinkageMinSize.largest], [1, n]);
+  assert.match(
+    formatDatasetEvaluation(big)[2]!,
+    /^single linkage, clusters of ≥ 153 points, k = 5: ACC [\d.]+, .* \(only 1 cluster of ≥ 153 points exist\)$/,
+  );
 });
 
 Deno.test("drawLabelled: the script's Bernoulli draw, plus one label for every class it missed", () => {
@@ -166,6 +216,14 @@ Deno.test("evaluateDataset: bad input is a one-line error naming the argument an
     [
       () => evaluateDataset(x, n, 2, labels, 2, { minSamples: 16 }),
       /Invalid minSamples = 16: .*\(neighbours = 15\)/,
+    ],
+    [
+      () => evaluateDataset(x, n, 2, labels, 2, { minClusterSize: 0 }),
+      /^Invalid minClusterSize = 0: .*\[1, 20\] for n = 20 points$/,
+    ],
+    [
+      () => evaluateDataset(x, n, 2, labels, 2, { minClusterSize: 21 }),
+      /^Invalid minClusterSize = 21/,
     ],
     [
       () => evaluateDataset(x, n, 2, labels, 2, { labelledFraction: 1 }),

@@ -2,12 +2,20 @@
  * Reading a single-linkage {@link Hierarchy} the ways users ask for: cut it at a similarity
  * threshold instead of a number of clusters, choose k from the largest gap between successive
  * merge similarities, and export it as a scipy linkage matrix Z (so scipy's `dendrogram`,
- * `fcluster`, `cophenet` work on it).
+ * `fcluster`, `cophenet` work on it), and cut it into k clusters of at least a minimum size
+ * ({@link cutAtMinSize}: HDBSCAN's condensed-tree rule, so that outliers do not use up the k
+ * clusters).
  *
  * @module
  */
 import { assertIntegerInRange, show } from "./errors.ts";
-import { DisjointSets, type Forest, forestAt, type Hierarchy } from "./spanning_forest.ts";
+import {
+  DisjointSets,
+  type Forest,
+  forestAt,
+  type Hierarchy,
+  labelsFromSets,
+} from "./spanning_forest.ts";
 
 function assertHierarchy(h: unknown): asserts h is Hierarchy {
   const x = h as Partial<Hierarchy> | null;
@@ -198,4 +206,210 @@ export function linkageMatrix(
     z.push([Math.min(a, b), Math.max(a, b), dist, s]);
   }
   return z;
+}
+
+/**
+ * Checks a hierarchy of any number of components: `n` points, m ≤ n − 1 merges with endpoints
+ * in [0, n) and non-increasing weights (acyclicity is checked by the caller's union–find pass).
+ */
+function assertForestHierarchy(h: unknown): asserts h is Hierarchy {
+  const x = h as Partial<Hierarchy> | null;
+  if (
+    typeof x !== "object" || x === null || typeof x.n !== "number" ||
+    !Number.isInteger(x.n) || x.n < 1 || !(x.left instanceof Int32Array) ||
+    !(x.right instanceof Int32Array) || !(x.weights instanceof Float64Array) ||
+    x.left.length !== x.weights.length || x.right.length !== x.weights.length ||
+    x.weights.length > x.n - 1
+  ) {
+    throw new TypeError(
+      `Expected h to be a Hierarchy from forestHierarchy(sigma) or graphHierarchy(g), got ${
+        show(h)
+      }`,
+    );
+  }
+  const { n, left, right, weights } = x as Hierarchy;
+  for (let t = 0; t < weights.length; t++) {
+    const a = left[t]!, b = right[t]!;
+    if (a < 0 || b < 0 || a >= n || b >= n || a === b) {
+      throw new RangeError(
+        `Invalid h: merge ${t} joins points ${a} and ${b}; two distinct points in [0, ${
+          n - 1
+        }] are needed`,
+      );
+    }
+    if (t > 0 && !(weights[t]! <= weights[t - 1]!)) {
+      throw new RangeError(
+        `Invalid h: merge ${t} has similarity ${show(weights[t])} after ${
+          show(weights[t - 1])
+        }; merge similarities must be non-increasing (a hierarchy lists its merges heaviest first)`,
+      );
+    }
+  }
+}
+
+/** Which merges are genuine splits at `minSize`, and the components (see {@link cutAtMinSize}). */
+interface Condensed {
+  /** 1 where merge t joins two clusters of ≥ minSize points each. */
+  readonly genuine: Uint8Array;
+  /** How many merges are genuine. */
+  readonly count: number;
+  /** Connected components c (n − number of merges). */
+  readonly components: number;
+}
+
+/** The validation and the bottom-up union–find pass shared by the two public functions. */
+function condense(h: Hierarchy, minSize: number): Condensed {
+  assertForestHierarchy(h);
+  const { n, left, right } = h, m = left.length;
+  assertIntegerInRange("minSize", minSize, 1, n, `for n = ${n} points`);
+  const sets = new DisjointSets(n), genuine = new Uint8Array(m);
+  let count = 0;
+  for (let t = 0; t < m; t++) {
+    const a = sets.find(left[t]!), b = sets.find(right[t]!);
+    if (a === b) {
+      throw new RangeError(
+        `Invalid h: merge ${t} joins points ${left[t]} and ${
+          right[t]
+        }, already joined by earlier merges (the merges of a hierarchy form a forest)`,
+      );
+    }
+    if (Math.min(sets.sizeOf(a), sets.sizeOf(b)) >= minSize) {
+      genuine[t] = 1;
+      count++;
+    }
+    sets.union(a, b);
+  }
+  // A connected component is a cluster whatever the cut: it must be large enough itself.
+  let small = -1;
+  for (let i = 0; i < n; i++) {
+    if (sets.find(i) === i && sets.sizeOf(i) < minSize) {
+      if (small === -1 || sets.sizeOf(i) < sets.sizeOf(small)) small = i;
+    }
+  }
+  if (small !== -1) {
+    const root = sets.find(small);
+    let first = 0;
+    while (sets.find(first) !== root) first++;
+    throw new RangeError(
+      `Invalid minSize = ${minSize}: the hierarchy's graph has a connected component of only ${
+        sets.sizeOf(root)
+      } points (the one holding point ${first}), which no cut can merge into a larger cluster ` +
+        `(join the graph's components, e.g. joinComponents, or lower minSize)`,
+    );
+  }
+  return { genuine, count, components: n - m };
+}
+
+/**
+ * The most clusters {@link cutAtMinSize} can make at `minSize`: the number of connected
+ * components c (1 for `forestHierarchy`) plus the number of genuine splits, i.e. merges that
+ * join two clusters of at least `minSize` points each. O(n α(n)).
+ *
+ * @param h A hierarchy from `forestHierarchy` or `graphHierarchy` (possibly disconnected).
+ * @param minSize The minimum cluster size, an integer in [1, n].
+ * @returns The largest k that `cutAtMinSize(h, k, minSize)` accepts.
+ * @throws {TypeError | RangeError} If `h` is not a hierarchy, `minSize` is not an integer in
+ * [1, n], or a connected component holds fewer than `minSize` points.
+ *
+ * @example Two groups of three and an outlier: two clusters of ≥ 2 points, seven of ≥ 1
+ * ```ts
+ * import { forestHierarchy, maxClustersAtMinSize, negSquaredDistances } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const h = forestHierarchy(negSquaredDistances([[0], [1], [2], [10], [11], [12], [30]]));
+ * assert.equal(maxClustersAtMinSize(h, 2), 2);
+ * assert.equal(maxClustersAtMinSize(h, 1), 7);
+ * ```
+ */
+export function maxClustersAtMinSize(h: Hierarchy, minSize: number): number {
+  const c = condense(h, minSize);
+  return c.components + c.count;
+}
+
+/** What {@link cutAtMinSize} returns. */
+export interface MinSizeCut {
+  /** Cluster of every point, 0..k−1, numbered by first appearance (as `labelsAt`). */
+  readonly labels: Int32Array;
+  /** Points in each cluster, indexed by label; every one is ≥ `minSize`. */
+  readonly sizes: Int32Array;
+  /** The merges undone (indices t into the hierarchy), weakest first: k − c of them. */
+  readonly splits: Int32Array;
+}
+
+/**
+ * Cuts a single-linkage hierarchy into k clusters of at least `minSize` points each: the
+ * condensed-tree rule of HDBSCAN (Campello et al., 2013) and robust single linkage (Chaudhuri &
+ * Dasgupta, 2010), so that the k − 1 weakest tree edges, which in a large data set isolate
+ * outliers, do not use up the k clusters.
+ *
+ * Semantics. Read top-down, merge t (weakest = last) splits a cluster in two: the sides are the
+ * two clusters it joins, of sizes a and b just before it (the two components of tree edge t
+ * once every weaker edge is removed). It is a genuine split iff min(a, b) ≥ `minSize`;
+ * otherwise it is no split, and the smaller side's points stay with the larger side. The cut
+ * undoes the k − c weakest genuine splits (c = number of connected components, 1 for
+ * `forestHierarchy`) and keeps every other merge: the clusters are the components of the
+ * spanning forest without those k − c edges. So a point cut off by a non-genuine split follows
+ * its tree edge: it stays with the side it was split from, whichever cluster that side later
+ * ends in. Every cluster holds ≥ `minSize` points (each contains a whole side of a genuine
+ * split, or is a component). Order and ties: "weaker" means later in the hierarchy's merge
+ * order (index t), the deterministic order `labelsAt` uses, so equal similarities are broken
+ * as the hierarchy broke them. `minSize` = 1 makes every merge genuine: the result is
+ * `labelsAt(h, k)`. Unlike HDBSCAN, nothing is labelled noise and k is given, not chosen by
+ * stability.
+ *
+ * Errors instead of a coarser partition: if fewer than k clusters of ≥ `minSize` points exist
+ * (c plus the genuine splits, {@link maxClustersAtMinSize}) a RangeError names k, `minSize` and
+ * that number; a connected component smaller than `minSize` is a RangeError too (no cut can
+ * enlarge it). O(n α(n)) after the hierarchy: two union–find passes, no n × n.
+ *
+ * @param h A hierarchy from `forestHierarchy` or `graphHierarchy` (possibly disconnected).
+ * @param k Number of clusters, an integer in [c, n].
+ * @param minSize The minimum cluster size, an integer in [1, n].
+ * @returns Labels 0..k−1, cluster sizes, and the merges undone.
+ * @throws {TypeError} If `h` is not a hierarchy.
+ * @throws {RangeError} One line naming the argument and its value: `minSize` not an integer in
+ * [1, n], `k` not an integer in [c, n], more clusters than exist at `minSize`, a component
+ * smaller than `minSize`, or a malformed hierarchy.
+ *
+ * @example Two groups and a far outlier: plain single linkage isolates the outlier
+ * ```ts
+ * import { cutAtMinSize, forestHierarchy, labelsAt, negSquaredDistances } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const h = forestHierarchy(negSquaredDistances([[0], [1], [2], [10], [11], [12], [30]]));
+ * assert.deepEqual([...labelsAt(h, 2)], [0, 0, 0, 0, 0, 0, 1]);
+ * const cut = cutAtMinSize(h, 2, 2);
+ * // The outlier (point 6) stays with the side it was split from: 12's group.
+ * assert.deepEqual([...cut.labels], [0, 0, 0, 1, 1, 1, 1]);
+ * assert.deepEqual([...cut.sizes], [3, 4]);
+ * assert.throws(() => cutAtMinSize(h, 3, 2), /Invalid k = 3: .*only 2 clusters/);
+ * ```
+ */
+export function cutAtMinSize(h: Hierarchy, k: number, minSize: number): MinSizeCut {
+  const { genuine, count, components } = condense(h, minSize);
+  const n = h.n, m = h.left.length;
+  assertIntegerInRange(
+    "k",
+    k,
+    components,
+    n,
+    `for n = ${n}${components > 1 ? ` (the graph has ${components} connected components)` : ""}`,
+  );
+  if (k > components + count) {
+    throw new RangeError(
+      `Invalid k = ${k}: with minSize = ${minSize} the hierarchy has only ${
+        components + count
+      } clusters of at least ${minSize} points (ask for fewer clusters or a smaller minSize)`,
+    );
+  }
+  const splits = new Int32Array(k - components), cut = new Uint8Array(m);
+  for (let t = m - 1, s = 0; s < splits.length; t--) {
+    if (genuine[t] === 1) {
+      splits[s++] = t;
+      cut[t] = 1;
+    }
+  }
+  const sets = new DisjointSets(n);
+  for (let t = 0; t < m; t++) if (cut[t] === 0) sets.union(h.left[t]!, h.right[t]!);
+  const labels = labelsFromSets(sets, n), sizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]!]!++;
+  return { labels, sizes, splits };
 }

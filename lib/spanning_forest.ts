@@ -64,7 +64,7 @@ export interface Hierarchy {
  * import { DisjointSets } from "./spanning_forest.ts";
  * const s = new DisjointSets(3);
  * s.union(0, 2);
- * if (s.find(0) !== s.find(2) || s.count !== 2) throw new Error();
+ * if (s.find(0) !== s.find(2) || s.count !== 2 || s.sizeOf(2) !== 2) throw new Error();
  * ```
  */
 export class DisjointSets {
@@ -94,6 +94,14 @@ export class DisjointSets {
       x = p[x];
     }
     return x;
+  }
+  /**
+   * Number of elements in the set holding `x`.
+   * @param x Element.
+   * @returns The size of its set (1 for a singleton).
+   */
+  sizeOf(x: number): number {
+    return this.#size[this.find(x)];
   }
   /**
    * Merges the sets of `a` and `b`.

@@ -213,6 +213,7 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
     2,
     /--fraction 1 is not below 1/,
   );
+  assertOneLineError(await task("transductive", ["--min-size", "0"]), 2, /Invalid --min-size "0"/);
   assertOneLineError(
     await task("transductive", ["--all", "--embeddings", "results/x"]),
     2,
@@ -240,6 +241,23 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
       summary.datasetLevel.transductive.accuracy,
     );
     assert.equal(report.datasetLevel.singleLinkage.nmi, summary.datasetLevel.singleLinkage.nmi);
+    assert.deepEqual(
+      report.datasetLevel.singleLinkageMinSize,
+      summary.datasetLevel.singleLinkageMinSize,
+    );
+    assert.match(r.stdout, /single linkage, clusters of ≥ 5 points, k = 10: ACC/);
+    // Another minimum cluster size is reported, and not held against the summary's.
+    const r3 = await task("transductive", [
+      "--embeddings",
+      out,
+      "--min-size",
+      "3",
+      "--out",
+      `${out}/t3.json`,
+    ]);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stdout, /clusters of ≥ 3 points/);
+    assert.match(r3.stdout, /identical to ours/);
     const ls = report.labelSpreading;
     assert.ok(
       typeof ls.skipped === "string" || (ls.accuracy >= 0 && ls.accuracy <= 1),

@@ -37,8 +37,9 @@
  * so a resumed run needs only the step, the weights and the Adam state.
  *
  * Data-set-level evaluation (optional, `RunOptions.datasetEval`): after the test batches, the
- * first N test-split images embedded with the same weights, clustered as a whole (single linkage
- * and mutual reachability on the 15-NN graph, k = number of classes) and labelled
+ * first N test-split images embedded with the same weights, clustered as a whole (single
+ * linkage, mutual reachability, and single linkage with a minimum cluster size on the 15-NN
+ * graph, k = number of classes) and labelled
  * transductively from 1 % of their labels (`dataset_level.ts`); the embeddings are saved.
  *
  * Files in `outDir`: config.json, metrics.jsonl + metrics.csv (one record per evaluation),

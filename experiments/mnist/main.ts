@@ -15,9 +15,10 @@
  * (`scripts/graph_batch_compare.ts`).
  *
  * Then, unless `--no-dataset-eval`, the data-set-level evaluation of the selected weights on the
- * whole test split (`--dataset-images` to take only the first N): single linkage and mutual
- * reachability of the 15-NN graph at k = number of classes, and transductive labelling from 1 %
- * of the labels (`dataset_level.ts`), in summary.json under `datasetLevel`.
+ * whole test split (`--dataset-images` to take only the first N): single linkage, mutual
+ * reachability and single linkage with a minimum cluster size (⌈n / (4k)⌉) of the 15-NN graph at
+ * k = number of classes, and transductive labelling from 1 % of the labels (`dataset_level.ts`),
+ * in summary.json under `datasetLevel`.
  *
  * @module
  */

@@ -80,6 +80,12 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
         // k = 10 clusters of 300 points: the largest holds at least a tenth, at most all but 9.
         assert.ok(s.largest >= 30 && s.largest <= 291, `largest ${s.largest}`);
       }
+      // The minimum-size cut: default ⌈300 / 40⌉ = 8; up to k clusters, each of ≥ 8 points.
+      const ms = d.singleLinkageMinSize;
+      assert.equal(ms.minSize, 8);
+      assert.ok(ms.clusters >= 1 && ms.clusters <= 10, `${ms.clusters} clusters`);
+      for (const v of [ms.acc, ms.nmi]) assert.ok(v >= 0 && v <= 1, `metric ${v} out of [0, 1]`);
+      assert.ok(ms.largest >= 30 && ms.largest <= 300 - 8 * (ms.clusters - 1));
       const tr = d.transductive;
       assert.deepEqual([tr.labelledFraction, tr.seed], [0.01, 15]);
       // ≈ 3 by the 1 % draw, then one for every class missed: every digit is among 300 images.
