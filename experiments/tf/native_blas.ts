@@ -66,51 +66,94 @@ export const NATIVE_BLAS_LIBRARIES = [
   "libopenblas.dylib",
 ] as const;
 
+/** The parameters of `cblas_?gemm` with scalars (alpha, beta) of type `scalar`. */
+function gemmSymbol<S extends "f32" | "f64">(scalar: S) {
+  return {
+    parameters: [
+      "i32", // order
+      "i32", // transA
+      "i32", // transB
+      "i32", // M
+      "i32", // N
+      "i32", // K
+      scalar, // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // B
+      "i32", // ldb
+      scalar, // beta
+      "buffer", // C
+      "i32", // ldc
+    ],
+    result: "void",
+  } as const;
+}
+
 const SYMBOLS = {
-  cblas_sgemm: {
-    parameters: [
-      "i32", // order
-      "i32", // transA
-      "i32", // transB
-      "i32", // M
-      "i32", // N
-      "i32", // K
-      "f32", // alpha
-      "buffer", // A
-      "i32", // lda
-      "buffer", // B
-      "i32", // ldb
-      "f32", // beta
-      "buffer", // C
-      "i32", // ldc
-    ],
-    result: "void",
-  },
-  cblas_dgemm: {
-    parameters: [
-      "i32", // order
-      "i32", // transA
-      "i32", // transB
-      "i32", // M
-      "i32", // N
-      "i32", // K
-      "f64", // alpha
-      "buffer", // A
-      "i32", // lda
-      "buffer", // B
-      "i32", // ldb
-      "f64", // beta
-      "buffer", // C
-      "i32", // ldc
-    ],
-    result: "void",
-  },
+  cblas_sgemm: gemmSymbol("f32"),
+  cblas_dgemm: gemmSymbol("f64"),
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_num_threads: { parameters: [], result: "i32" },
   openblas_get_config: { parameters: [], result: "pointer" },
 } as const;
 
 const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
+
+/** A GEMM operand (the interface fixes its precision: Float32Array for sgemm, …). */
+type Operand = Float32Array | Float64Array;
+
+/**
+ * {@link NativeBlas.sgemm} / {@link NativeBlas.dgemm} from the C function: row-major
+ * C ← op(A)·op(B) + beta·C with the leading dimensions of dense row-major operands.
+ */
+function rowMajorGemm(
+  f: (
+    ...args: [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      Operand,
+      number,
+      Operand,
+      number,
+      number,
+      Operand,
+      number,
+    ]
+  ) => void,
+) {
+  return (
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Operand,
+    b: Operand,
+    c: Operand,
+    beta = 0,
+  ): void =>
+    f(
+      ROW_MAJOR,
+      transA ? TRANS : NO_TRANS,
+      transB ? TRANS : NO_TRANS,
+      m,
+      n,
+      k,
+      1,
+      a,
+      transA ? m : k,
+      b,
+      transB ? k : n,
+      beta,
+      c,
+      n,
+    );
+}
 
 let cached: NativeBlasProbe | null = null;
 
@@ -157,42 +200,8 @@ function probe(): NativeBlasProbe {
       get detail() {
         return `${version}, ${s.openblas_get_num_threads()} thread(s)`;
       },
-      sgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
-        s.cblas_sgemm(
-          ROW_MAJOR,
-          transA ? TRANS : NO_TRANS,
-          transB ? TRANS : NO_TRANS,
-          m,
-          n,
-          k,
-          1,
-          a,
-          transA ? m : k,
-          b,
-          transB ? k : n,
-          beta,
-          c,
-          n,
-        );
-      },
-      dgemm(transA, transB, m, n, k, a, b, c, beta = 0) {
-        s.cblas_dgemm(
-          ROW_MAJOR,
-          transA ? TRANS : NO_TRANS,
-          transB ? TRANS : NO_TRANS,
-          m,
-          n,
-          k,
-          1,
-          a,
-          transA ? m : k,
-          b,
-          transB ? k : n,
-          beta,
-          c,
-          n,
-        );
-      },
+      sgemm: rowMajorGemm(s.cblas_sgemm),
+      dgemm: rowMajorGemm(s.cblas_dgemm),
       setThreads(threads) {
         if (!Number.isInteger(threads) || threads < 1) {
           throw new RangeError(`Invalid threads = ${threads}: expected an integer ≥ 1`);
