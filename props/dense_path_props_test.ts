@@ -65,6 +65,22 @@ const plantArb = (n: number): fc.Arbitrary<Plant> =>
   }).map(({ i, j, what }) => ({ i, j, ...what }));
 
 /**
+ * An n × n symmetric matrix whose upper triangle (diagonal included), in row order, is
+ * `value(u)` of successive uniforms u in [0, 1) of a seeded linear congruential generator.
+ */
+function seededSymmetric(n: number, seed: number, value: (u: number) => number): Float64Array {
+  let x = seed;
+  const data = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      data[i * n + j] = data[j * n + i] = value(x / 2 ** 32);
+    }
+  }
+  return data;
+}
+
+/**
  * Symmetric Σ with entries of one random magnitude (small integers for many exact ties, or
  * continuous), then up to three planted defects; with `pairInRow`, two asymmetries of opposite
  * sign in the same row (the pattern a plain, unweighted checksum of the row would cancel).
@@ -86,16 +102,11 @@ const dirtySigmaArb = fc.record({
       }),
     ),
   }).map(({ plants, pairInRow }) => {
-    let x = seed;
-    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-    const data = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = i; j < n; j++) {
-        const u = next();
-        data[i * n + j] = data[j * n + i] = magnitude *
-          (integers ? Math.round(6 * u) - 3 : u - 0.5);
-      }
-    }
+    const data = seededSymmetric(
+      n,
+      seed,
+      (u) => magnitude * (integers ? Math.round(6 * u) - 3 : u - 0.5),
+    );
     const tol = SYMMETRY_TOLERANCE * Math.max(1, ...Array.from(data, Math.abs));
     for (const p of plants) {
       if (p.kind === "value") data[p.i * n + p.j] = p.value;
@@ -174,18 +185,10 @@ const symmetricArb = (maxN: number) =>
     n: fc.integer({ min: 1, max: maxN }),
     seed: fc.integer({ min: 0, max: 2 ** 30 }),
     levels: fc.constantFrom(2, 5, 0), // 0: continuous, otherwise that many distinct values
-  }).map(({ n, seed, levels }) => {
-    let x = seed;
-    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-    const data = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = i; j < n; j++) {
-        const u = next();
-        data[i * n + j] = data[j * n + i] = levels === 0 ? u : Math.floor(u * levels);
-      }
-    }
-    return { n, data };
-  });
+  }).map(({ n, seed, levels }) => ({
+    n,
+    data: seededSymmetric(n, seed, (u) => levels === 0 ? u : Math.floor(u * levels)),
+  }));
 
 Deno.test("forestHierarchy equals the textbook Prim and sort, ties included", () => {
   fc.assert(
