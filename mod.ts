@@ -17,8 +17,8 @@
  *
  * @module
  */
-export { ConvergenceError, InfeasibleConstraintsError } from "./lib/errors.ts";
-export { fromData, type Matrix, matrix, toRows, zeros } from "./lib/matrix.ts";
+export { ConvergenceError, InfeasibleConstraintsError } from "./lib/core/errors.ts";
+export { fromData, type Matrix, matrix, toRows, zeros } from "./lib/core/matrix.ts";
 export {
   type Forest,
   forestAt,
@@ -29,7 +29,7 @@ export {
   type Solver,
   unsafeForestHierarchy,
   unsafeMaxSpanningForest,
-} from "./lib/spanning_forest.ts";
+} from "./lib/forest/spanning_forest.ts";
 export {
   chooseK,
   cutAtMinSize,
@@ -39,7 +39,7 @@ export {
   linkageMatrix,
   maxClustersAtMinSize,
   type MinSizeCut,
-} from "./lib/hierarchy.ts";
+} from "./lib/forest/hierarchy.ts";
 export {
   CANNOT_LINK,
   constrainedSpanningForest,
@@ -51,14 +51,14 @@ export {
   satisfies,
   UNKNOWN,
   unsafeConstrainedSpanningForest,
-} from "./lib/constraints.ts";
+} from "./lib/constrained/constrained_forest.ts";
 export {
   adjustedRandIndex,
   clusteringAccuracy,
   connectivityAccuracy,
   connectivityFromLabels,
   normalizedMutualInfo,
-} from "./lib/metrics.ts";
+} from "./lib/metrics/metrics.ts";
 export {
   cosineSimilarity,
   gaussianSimilarity,
@@ -66,7 +66,7 @@ export {
   negSquaredDistancesVjp,
   standardise,
   standardiseVjp,
-} from "./lib/similarity.ts";
+} from "./lib/core/similarity.ts";
 export {
   type Codec,
   ConstraintsCodec,
@@ -76,14 +76,14 @@ export {
   type DecodeResult,
   LabelsCodec,
   MatrixCodec,
-} from "./lib/codecs.ts";
+} from "./lib/core/codecs.ts";
 export {
   type PointsLike,
   rectFromData,
   type RectMatrix,
   rectMatrix,
   rectToRows,
-} from "./lib/rect_matrix.ts";
+} from "./lib/core/rect_matrix.ts";
 export {
   sinkhorn,
   sinkhornCostGradient,
@@ -92,8 +92,8 @@ export {
   squaredEuclideanCost,
   type SquaredEuclideanGradients,
   squaredEuclideanGradients,
-} from "./lib/sinkhorn.ts";
-export { kMeans, type KMeansOptions, type KMeansResult } from "./lib/kmeans.ts";
+} from "./lib/ot/sinkhorn.ts";
+export { kMeans, type KMeansOptions, type KMeansResult } from "./lib/ot/kmeans.ts";
 export {
   type InnerSinkhornOptions,
   otKMeans,
@@ -102,16 +102,20 @@ export {
   type OtKMeansLossResult,
   type OtKMeansOptions,
   type OtKMeansResult,
-} from "./lib/ot_kmeans.ts";
-export { NOISE_NAMES, type NoiseName, symmetricNoise } from "./lib/noise.ts";
-export { makePerturbed, type PerturbedEstimate, type PerturbedOptions } from "./lib/perturbed.ts";
+} from "./lib/ot/ot_kmeans.ts";
+export { NOISE_NAMES, type NoiseName, symmetricNoise } from "./lib/core/noise.ts";
+export {
+  makePerturbed,
+  type PerturbedEstimate,
+  type PerturbedOptions,
+} from "./lib/perturbed/perturbed.ts";
 export {
   fyLoss,
   type FyLossOptions,
   fyTarget,
   type LossAndGradient,
   partialFyLoss,
-} from "./lib/fy_loss.ts";
+} from "./lib/losses/fy_loss.ts";
 export {
   type PerturbedCotangent,
   perturbedJvp,
@@ -119,15 +123,15 @@ export {
   perturbedVjp,
   scoreFunctionGradient,
   type ScoreFunctionOptions,
-} from "./lib/score_function.ts";
+} from "./lib/perturbed/score_function.ts";
 export {
   type Decoded,
   decodePipelineConfig,
   partialLossPipeline,
   type PipelineConfig,
   type PipelineResult,
-} from "./lib/pipeline.ts";
-export { ForestWorkerPool, type PoolEstimateOptions } from "./lib/forest_pool.ts";
+} from "./lib/losses/pipeline.ts";
+export { ForestWorkerPool, type PoolEstimateOptions } from "./lib/perturbed/forest_pool.ts";
 // Sparse graphs (issue 14): the user-facing names only; helpers stay importable from lib/.
 export {
   assertGraph,
@@ -136,8 +140,8 @@ export {
   type Graph,
   graph,
   graphComponents,
-} from "./lib/graph.ts";
-export { GraphCodec, type GraphJson } from "./lib/graph_codec.ts";
+} from "./lib/graph/graph.ts";
+export { GraphCodec, type GraphJson } from "./lib/graph/graph_codec.ts";
 export {
   type GraphForest,
   graphForestAt,
@@ -146,20 +150,23 @@ export {
   graphMaxSpanningForest,
   type GraphSolver,
   unsafeGraphMaxSpanningForest,
-} from "./lib/graph_forest.ts";
+} from "./lib/forest/spanning_forest_on_graph.ts";
 export {
   constrainedForestOnGraph,
   type PartialLabels,
   propagateLabels,
   unsafeConstrainedForestOnGraph,
-} from "./lib/graph_constrained.ts";
-export { type GraphPerturbedEstimate, makePerturbedOnGraph } from "./lib/graph_perturbed.ts";
+} from "./lib/constrained/constrained_forest_on_graph.ts";
+export {
+  type GraphPerturbedEstimate,
+  makePerturbedOnGraph,
+} from "./lib/perturbed/perturbed_on_graph.ts";
 export {
   fyLossOnGraph,
   type GraphFyLossOptions,
   type GraphLossAndGradient,
   partialFyLossOnGraph,
-} from "./lib/graph_fy_loss.ts";
+} from "./lib/losses/fy_loss_on_graph.ts";
 export {
   delaunayGraph,
   exactNeighbours,
@@ -173,18 +180,18 @@ export {
   type Neighbours,
   type Progress,
   type ProgressCallback,
-} from "./lib/point_graphs.ts";
-export { jsGemm } from "./lib/exact_neighbours.ts";
+} from "./lib/graph/point_graphs.ts";
+export { jsGemm } from "./lib/graph/exact_neighbours.ts";
 export {
   labelledNeighbourGraph,
   partialFyLossOfPoints,
   type PointGraphLoss,
   type PointGraphLossOptions,
-} from "./lib/point_graph_loss.ts";
-export { approximateNeighbours, type NnDescentOptions } from "./lib/nn_descent.ts";
+} from "./lib/losses/point_graph_loss.ts";
+export { approximateNeighbours, type NnDescentOptions } from "./lib/graph/nn_descent.ts";
 export {
   type ClusterMethod,
   clusterPoints,
   type ClusterPointsOptions,
   type PointClustering,
-} from "./lib/cluster_points.ts";
+} from "./lib/graph/cluster_points.ts";

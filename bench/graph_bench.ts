@@ -12,15 +12,15 @@
  * scripts/graph_compare.ts compares with scipy and pynndescent side by side at full scale.
  */
 import { randomPoints } from "./inputs.ts";
-import { fromData } from "../lib/matrix.ts";
-import { constraintsFromLabels } from "../lib/constraints.ts";
-import { partialFyLoss } from "../lib/fy_loss.ts";
-import { partialFyLossOnGraph } from "../lib/graph_fy_loss.ts";
-import { unsafeGraphHierarchy } from "../lib/graph_forest.ts";
-import { delaunayGraph, exactNeighbours, neighbourGraph } from "../lib/point_graphs.ts";
-import { approximateNeighbours } from "../lib/nn_descent.ts";
-import { rectFromData } from "../lib/rect_matrix.ts";
-import { clusterPoints } from "../lib/cluster_points.ts";
+import { fromData } from "../lib/core/matrix.ts";
+import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
+import { partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { partialFyLossOnGraph } from "../lib/losses/fy_loss_on_graph.ts";
+import { unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { delaunayGraph, exactNeighbours, neighbourGraph } from "../lib/graph/point_graphs.ts";
+import { approximateNeighbours } from "../lib/graph/nn_descent.ts";
+import { rectFromData } from "../lib/core/rect_matrix.ts";
+import { clusterPoints } from "../lib/graph/cluster_points.ts";
 
 /**
  * Ten separated 2-d blobs (centres 10 apart, unit spread), n points. Separated, because on a

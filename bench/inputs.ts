@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { fromData, type Matrix } from "../lib/matrix.ts";
-import { standardNormal, streamFor } from "../lib/random.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
+import { standardNormal, streamFor } from "../lib/core/random.ts";
 
 /** n points in `dim` dimensions, iid N(0, 1) coordinates, flat row-major (n × dim). */
 export function randomPoints(n: number, dim: number, seed: number): Float64Array {

@@ -10,10 +10,10 @@
  *     deno bench -A bench/loss_scaling_bench.ts
  */
 import { negSquaredDistanceMatrix, partialLabels, randomPoints } from "./inputs.ts";
-import { constraintsFromLabels } from "../lib/constraints.ts";
-import { partialFyLoss } from "../lib/fy_loss.ts";
-import { makePerturbed } from "../lib/perturbed.ts";
-import { unsafeMaxSpanningForest } from "../lib/spanning_forest.ts";
+import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
+import { partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { makePerturbed } from "../lib/perturbed/perturbed.ts";
+import { unsafeMaxSpanningForest } from "../lib/forest/spanning_forest.ts";
 
 const K = 10;
 const cases = [

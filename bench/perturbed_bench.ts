@@ -1,11 +1,11 @@
 /** Cost of one loss evaluation at the paper's batch size (n = 64, k = 10, 100 samples). */
-import { fromData, type Matrix } from "../lib/matrix.ts";
-import { constraintsFromLabels } from "../lib/constraints.ts";
-import { fyLoss, partialFyLoss } from "../lib/fy_loss.ts";
-import { makePerturbed } from "../lib/perturbed.ts";
-import { fillUpperNoise } from "../lib/noise.ts";
-import { maxSpanningForest, unsafeMaxSpanningForest } from "../lib/spanning_forest.ts";
-import { standardNormal, streamFor } from "../lib/random.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
+import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
+import { fyLoss, partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { makePerturbed } from "../lib/perturbed/perturbed.ts";
+import { fillUpperNoise } from "../lib/core/noise.ts";
+import { maxSpanningForest, unsafeMaxSpanningForest } from "../lib/forest/spanning_forest.ts";
+import { standardNormal, streamFor } from "../lib/core/random.ts";
 
 const n = 64, k = 10, rng = streamFor(9);
 // Ten blobs in the plane, Σ = −‖x_i − x_j‖², standardised.

@@ -3,10 +3,10 @@
  * k-means++ centroids, ε = 0.1 × the mean cost, tol 1e-6 (the OT k-means assignment step).
  * Setup runs outside the measured functions. Run: `deno bench -A bench/sinkhorn_bench.ts`.
  */
-import { kMeansPlusPlus } from "../lib/kmeans.ts";
-import { standardNormal, streamFor } from "../lib/random.ts";
-import { rectFromData } from "../lib/rect_matrix.ts";
-import { sinkhorn, squaredEuclideanCost } from "../lib/sinkhorn.ts";
+import { kMeansPlusPlus } from "../lib/ot/kmeans.ts";
+import { standardNormal, streamFor } from "../lib/core/random.ts";
+import { rectFromData } from "../lib/core/rect_matrix.ts";
+import { sinkhorn, squaredEuclideanCost } from "../lib/ot/sinkhorn.ts";
 
 const K = 10;
 

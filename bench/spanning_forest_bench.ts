@@ -16,12 +16,12 @@ import {
   constrainedSpanningForest,
   constraintsFromLabels,
   unsafeConstrainedSpanningForest,
-} from "../lib/constraints.ts";
+} from "../lib/constrained/constrained_forest.ts";
 import {
   forestHierarchy,
   maxSpanningForest,
   unsafeMaxSpanningForest,
-} from "../lib/spanning_forest.ts";
+} from "../lib/forest/spanning_forest.ts";
 
 const K = 10;
 for (const n of [64, 256, 1024, 4096]) {

@@ -1,13 +1,13 @@
 /**
  * Monte-Carlo estimate (Definition 6, 32 Gaussian samples, k = 10) on one thread vs a pool of
- * two workers (this machine has 2 cores). Both give bit-identical results (lib/forest_pool_test.ts).
+ * two workers (this machine has 2 cores). Both give bit-identical results (lib/perturbed/forest_pool_test.ts).
  *
  *     deno bench -A bench/workers_bench.ts
  */
 import { negSquaredDistanceMatrix, randomPoints } from "./inputs.ts";
-import { ForestWorkerPool } from "../lib/forest_pool.ts";
-import { makePerturbed } from "../lib/perturbed.ts";
-import { unsafeMaxSpanningForest } from "../lib/spanning_forest.ts";
+import { ForestWorkerPool } from "../lib/perturbed/forest_pool.ts";
+import { makePerturbed } from "../lib/perturbed/perturbed.ts";
+import { unsafeMaxSpanningForest } from "../lib/forest/spanning_forest.ts";
 
 const pool = ForestWorkerPool.create(2);
 const opts = { k: 10, epsilon: 0.1, samples: 32, noise: "gaussian" as const };

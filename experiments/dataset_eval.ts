@@ -19,24 +19,28 @@
  *
  * @module
  */
-import { assertIntegerInRange, show } from "../lib/errors.ts";
-import { toRectMatrix } from "../lib/rect_matrix.ts";
-import { checkGemm, type NeighbourGemm } from "../lib/exact_neighbours.ts";
+import { assertIntegerInRange, show } from "../lib/core/errors.ts";
+import { toRectMatrix } from "../lib/core/rect_matrix.ts";
+import { checkGemm, type NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
 import {
   exactNeighbours,
   joinComponents,
   mutualReachability,
   neighbourGraph,
   type Neighbours,
-} from "../lib/point_graphs.ts";
-import { approximateNeighbours } from "../lib/nn_descent.ts";
-import { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS } from "../lib/cluster_points.ts";
-import { type Graph, graphComponents } from "../lib/graph.ts";
-import { graphForestAt, unsafeGraphHierarchy } from "../lib/graph_forest.ts";
-import { cutAtMinSize, maxClustersAtMinSize } from "../lib/hierarchy.ts";
-import { propagateLabels } from "../lib/graph_constrained.ts";
-import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../lib/metrics.ts";
-import { streamFor, uniformOpen01 } from "../lib/random.ts";
+} from "../lib/graph/point_graphs.ts";
+import { approximateNeighbours } from "../lib/graph/nn_descent.ts";
+import { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS } from "../lib/graph/cluster_points.ts";
+import { type Graph, graphComponents } from "../lib/graph/graph.ts";
+import { graphForestAt, unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { cutAtMinSize, maxClustersAtMinSize } from "../lib/forest/hierarchy.ts";
+import { propagateLabels } from "../lib/constrained/constrained_forest_on_graph.ts";
+import {
+  adjustedRandIndex,
+  clusteringAccuracy,
+  normalizedMutualInfo,
+} from "../lib/metrics/metrics.ts";
+import { streamFor, uniformOpen01 } from "../lib/core/random.ts";
 
 export { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS };
 

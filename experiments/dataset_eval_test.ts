@@ -5,8 +5,8 @@ import {
   formatDatasetEvaluation,
   transductiveAccuracy,
 } from "./dataset_eval.ts";
-import { standardNormal, streamFor, uniformOpen01 } from "../lib/random.ts";
-import { multiplyAbT, type NeighbourGemm } from "../lib/exact_neighbours.ts";
+import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
+import { multiplyAbT, type NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
 
 /**
  * `blobs` Gaussian blobs of `per` points in d dimensions, centres 20 apart on the axes, standard

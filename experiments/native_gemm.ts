@@ -1,5 +1,5 @@
 /**
- * OpenBLAS as the matrix product of the exact kNN search (`lib/exact_neighbours.ts`): the
+ * OpenBLAS as the matrix product of the exact kNN search (`lib/graph/exact_neighbours.ts`): the
  * `gemm` option of `exactNeighbours`, `knnGraph`, `clusterPoints` and `evaluateDataset`, through
  * the Deno FFI binding of `tf/native_blas.ts` (Debian `libopenblas0-pthread`). Outside `lib/`
  * on purpose: `mod.ts` stays importable by URL with no permissions; this module needs
@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { NeighbourGemm } from "../lib/exact_neighbours.ts";
+import type { NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
 import { loadNativeBlas } from "./tf/native_blas.ts";
 
 /** What {@link nativeNeighbourGemm} found: the product, or why there is none. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { exactNeighbours, type NeighbourGemm } from "../lib/exact_neighbours.ts";
-import { rectFromData } from "../lib/rect_matrix.ts";
+import { exactNeighbours, type NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
+import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { type NativeGemmProbe, nativeNeighbourGemm } from "./native_gemm.ts";
 
 const f64: NativeGemmProbe = nativeNeighbourGemm("float64", 2);

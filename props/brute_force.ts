@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Matrix } from "../lib/matrix.ts";
-import type { Constraints } from "../lib/constraints.ts";
+import type { Matrix } from "../lib/core/matrix.ts";
+import type { Constraints } from "../lib/constrained/constrained_forest.ts";
 
 /** One enumerated forest: its edges, labels and ⟨A, Σ⟩-ready edge list. */
 export interface EnumeratedForest {

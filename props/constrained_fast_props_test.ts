@@ -5,8 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { fromData } from "../lib/matrix.ts";
-import { constrainedSpanningForest, constraintsFromLabels } from "../lib/constraints.ts";
+import { fromData } from "../lib/core/matrix.ts";
+import {
+  constrainedSpanningForest,
+  constraintsFromLabels,
+} from "../lib/constrained/constrained_forest.ts";
 import { referenceGreedy, respects } from "./brute_force.ts";
 
 /** Points on a line or in the plane give Σ = −‖·‖²; integer coordinates give many ties. */

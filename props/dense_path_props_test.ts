@@ -6,8 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { assertSimilarity, fromData, largestAsymmetry, SYMMETRY_TOLERANCE } from "../lib/matrix.ts";
-import { forestHierarchy, unsafeForestHierarchy } from "../lib/spanning_forest.ts";
+import {
+  assertSimilarity,
+  fromData,
+  largestAsymmetry,
+  SYMMETRY_TOLERANCE,
+} from "../lib/core/matrix.ts";
+import { forestHierarchy, unsafeForestHierarchy } from "../lib/forest/spanning_forest.ts";
 
 /** The validation rule, spelled out: its error message, or "ok". */
 function referenceVerdict(n: number, data: Float64Array): string {

@@ -6,28 +6,34 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { fromData, type Matrix } from "../lib/matrix.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
 import {
   DisjointSets,
   forestHierarchy,
   labelsAt,
   maxSpanningForest,
-} from "../lib/spanning_forest.ts";
-import { constrainedSpanningForest, constraintsFromLabels } from "../lib/constraints.ts";
-import { makePerturbed } from "../lib/perturbed.ts";
-import { InfeasibleConstraintsError } from "../lib/errors.ts";
-import { assertGraph, completeGraph, type Graph, graphComponents } from "../lib/graph.ts";
+} from "../lib/forest/spanning_forest.ts";
+import {
+  constrainedSpanningForest,
+  constraintsFromLabels,
+} from "../lib/constrained/constrained_forest.ts";
+import { makePerturbed } from "../lib/perturbed/perturbed.ts";
+import { InfeasibleConstraintsError } from "../lib/core/errors.ts";
+import { assertGraph, completeGraph, type Graph, graphComponents } from "../lib/graph/graph.ts";
 import {
   graphForestAt,
   graphHierarchy,
   graphMaxSpanningForest,
   unsafeGraphMaxSpanningForest,
-} from "../lib/graph_forest.ts";
-import { constrainedForestOnGraph, propagateLabels } from "../lib/graph_constrained.ts";
-import { makePerturbedOnGraph } from "../lib/graph_perturbed.ts";
-import { fyLossOnGraph, partialFyLossOnGraph } from "../lib/graph_fy_loss.ts";
-import { GraphCodec } from "../lib/graph_codec.ts";
-import { argsortDescending } from "../lib/argsort.ts";
+} from "../lib/forest/spanning_forest_on_graph.ts";
+import {
+  constrainedForestOnGraph,
+  propagateLabels,
+} from "../lib/constrained/constrained_forest_on_graph.ts";
+import { makePerturbedOnGraph } from "../lib/perturbed/perturbed_on_graph.ts";
+import { fyLossOnGraph, partialFyLossOnGraph } from "../lib/losses/fy_loss_on_graph.ts";
+import { GraphCodec } from "../lib/graph/graph_codec.ts";
+import { argsortDescending } from "../lib/core/_argsort.ts";
 import { samePartition } from "./brute_force.ts";
 
 const RUNS = { seed: 14, numRuns: 150 };

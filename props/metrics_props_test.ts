@@ -7,7 +7,7 @@ import {
   connectivityFromLabels,
   hungarian,
   normalizedMutualInfo,
-} from "../lib/metrics.ts";
+} from "../lib/metrics/metrics.ts";
 
 const MAX_K = 6;
 

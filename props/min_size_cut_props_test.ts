@@ -1,5 +1,5 @@
 /**
- * Properties of `cutAtMinSize` (lib/hierarchy.ts) against a brute-force oracle written from its
+ * Properties of `cutAtMinSize` (lib/forest/hierarchy.ts) against a brute-force oracle written from its
  * definition, independently of the union–find implementation: the tree edges are removed one
  * at a time, weakest (last merge) first, the components recomputed by breadth-first search each
  * time, and a removal is a genuine split iff both components of its endpoints hold ≥ minSize
@@ -9,11 +9,11 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { cutAtMinSize, maxClustersAtMinSize } from "../lib/hierarchy.ts";
-import { forestHierarchy, type Hierarchy, labelsAt } from "../lib/spanning_forest.ts";
-import { negSquaredDistances } from "../lib/similarity.ts";
-import { graphHierarchy } from "../lib/graph_forest.ts";
-import type { Graph } from "../lib/graph.ts";
+import { cutAtMinSize, maxClustersAtMinSize } from "../lib/forest/hierarchy.ts";
+import { forestHierarchy, type Hierarchy, labelsAt } from "../lib/forest/spanning_forest.ts";
+import { negSquaredDistances } from "../lib/core/similarity.ts";
+import { graphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import type { Graph } from "../lib/graph/graph.ts";
 
 const RUNS = { seed: 14, numRuns: 300 };
 

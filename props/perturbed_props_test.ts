@@ -9,17 +9,17 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { fromData, type Matrix } from "../lib/matrix.ts";
-import { maxSpanningForest } from "../lib/spanning_forest.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
+import { maxSpanningForest } from "../lib/forest/spanning_forest.ts";
 import {
   type Constraints,
   constraintsFromLabels,
   exactConstrainedSpanningForest,
-} from "../lib/constraints.ts";
-import { makePerturbed, type PerturbedOptions } from "../lib/perturbed.ts";
-import { fyLoss, partialFyLoss } from "../lib/fy_loss.ts";
-import { scoreFunctionGradient } from "../lib/score_function.ts";
-import { symmetricNoise } from "../lib/noise.ts";
+} from "../lib/constrained/constrained_forest.ts";
+import { makePerturbed, type PerturbedOptions } from "../lib/perturbed/perturbed.ts";
+import { fyLoss, partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { scoreFunctionGradient } from "../lib/perturbed/score_function.ts";
+import { symmetricNoise } from "../lib/core/noise.ts";
 import { forEachForest, respects } from "./brute_force.ts";
 
 /** Symmetric Σ from n(n−1)/2 upper-triangle values (diagonal 0). */

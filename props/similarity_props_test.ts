@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { negSquaredDistances, standardise } from "../lib/similarity.ts";
-import type { Matrix } from "../lib/matrix.ts";
+import { negSquaredDistances, standardise } from "../lib/core/similarity.ts";
+import type { Matrix } from "../lib/core/matrix.ts";
 
 /**
  * 2 to 12 points in 1 to 4 dimensions with moderate coordinates, some pair at squared

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { rectFromData, type RectMatrix } from "../lib/rect_matrix.ts";
-import { sinkhorn, squaredEuclideanCost, squaredEuclideanGradients } from "../lib/sinkhorn.ts";
-import { balancedAssignment } from "../lib/ot_kmeans.ts";
+import { rectFromData, type RectMatrix } from "../lib/core/rect_matrix.ts";
+import { sinkhorn, squaredEuclideanCost, squaredEuclideanGradients } from "../lib/ot/sinkhorn.ts";
+import { balancedAssignment } from "../lib/ot/ot_kmeans.ts";
 
 const SEED = 42;
 

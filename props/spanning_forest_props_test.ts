@@ -3,16 +3,21 @@
  */
 import assert from "node:assert/strict";
 import { fc } from "./deps.ts";
-import { fromData, type Matrix } from "../lib/matrix.ts";
-import { forestAt, forestHierarchy, labelsAt, maxSpanningForest } from "../lib/spanning_forest.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
+import {
+  forestAt,
+  forestHierarchy,
+  labelsAt,
+  maxSpanningForest,
+} from "../lib/forest/spanning_forest.ts";
 import {
   constrainedSpanningForest,
   type Constraints,
   constraintsFromLabels,
   constraintsFromMatrix,
   exactConstrainedSpanningForest,
-} from "../lib/constraints.ts";
-import { InfeasibleConstraintsError } from "../lib/errors.ts";
+} from "../lib/constrained/constrained_forest.ts";
+import { InfeasibleConstraintsError } from "../lib/core/errors.ts";
 import { bruteForceBest, forestValue, referenceGreedy, respects } from "./brute_force.ts";
 import { samePartition } from "./brute_force.ts";
 

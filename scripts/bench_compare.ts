@@ -13,7 +13,11 @@
  * partition at every k" rests on this check), 0 otherwise.
  */
 import { memoryFloorPassFor, negSquaredDistanceMatrix, randomPoints } from "../bench/inputs.ts";
-import { forestHierarchy, type Hierarchy, unsafeForestHierarchy } from "../lib/spanning_forest.ts";
+import {
+  forestHierarchy,
+  type Hierarchy,
+  unsafeForestHierarchy,
+} from "../lib/forest/spanning_forest.ts";
 
 import { type Command, flag, parseOrExit, runMain } from "../experiments/cli.ts";
 

@@ -5,14 +5,14 @@
  *     deno run scripts/constrained_optimality.ts [trials=2000] [n=8] [min-rate-percent]
  *
  * With a third argument it exits with status 1 when the rate is below it (e.g. the README's
- * documented rate minus a margin); `lib/constrained_general_test.ts` asserts the n = 6 rate.
+ * documented rate minus a margin); `lib/constrained/constrained_general_test.ts` asserts the n = 6 rate.
  */
 import {
   constrainedSpanningForest,
   constraintsFromLabels,
   exactConstrainedSpanningForest,
-} from "../lib/constraints.ts";
-import { matrix } from "../lib/matrix.ts";
+} from "../lib/constrained/constrained_forest.ts";
+import { matrix } from "../lib/core/matrix.ts";
 import { prand } from "../lib/deps/rand.ts";
 
 const trials = Number(Deno.args[0] ?? 2000), n = Number(Deno.args[1] ?? 8);

@@ -22,19 +22,19 @@
  * A missing scipy or pynndescent is reported and that comparison skipped. The figures are
  * printed and written to results/graph_compare/<time>.json (a new file per run).
  */
-import { clusterPoints } from "../lib/cluster_points.ts";
-import { approximateNeighbours } from "../lib/nn_descent.ts";
+import { clusterPoints } from "../lib/graph/cluster_points.ts";
+import { approximateNeighbours } from "../lib/graph/nn_descent.ts";
 import {
   exactNeighbours,
   joinComponents,
   neighbourGraph,
   type Neighbours,
-} from "../lib/point_graphs.ts";
+} from "../lib/graph/point_graphs.ts";
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
-import { unsafeGraphHierarchy } from "../lib/graph_forest.ts";
-import { labelsAt } from "../lib/spanning_forest.ts";
-import { rectFromData } from "../lib/rect_matrix.ts";
-import { standardNormal, streamFor, uniformOpen01 } from "../lib/random.ts";
+import { unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { labelsAt } from "../lib/forest/spanning_forest.ts";
+import { rectFromData } from "../lib/core/rect_matrix.ts";
+import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
 
 function arg(name: string, fallback: number): number {
   const i = Deno.args.indexOf(name);

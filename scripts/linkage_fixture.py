@@ -1,5 +1,5 @@
-"""Writes lib/testdata/linkage_scipy.json: scipy's single-linkage matrix Z and flat clusterings
-of fixed random points, the oracle of lib/hierarchy_test.ts (linkageMatrix, cutAtThreshold).
+"""Writes lib/forest/testdata/linkage_scipy.json: scipy's single-linkage matrix Z and flat clusterings
+of fixed random points, the oracle of lib/forest/hierarchy_test.ts (linkageMatrix, cutAtThreshold).
 
     python3 scripts/linkage_fixture.py   # needs numpy and scipy
 """
@@ -26,7 +26,7 @@ out = {
     "fclusterDistance": {str(t): fcluster(z, t, "distance").tolist() for t in thresholds},
     "fclusterMaxclust": {str(k): fcluster(z, k, "maxclust").tolist() for k in [2, 3, 5]},
 }
-path = os.path.join(os.path.dirname(__file__), "..", "lib", "testdata", "linkage_scipy.json")
+path = os.path.join(os.path.dirname(__file__), "..", "lib", "forest", "testdata", "linkage_scipy.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=1)
     f.write("\n")

@@ -1,7 +1,7 @@
 """PyTorch port of `deno task exp:otkmeans` (deep OT k-means, Genevay et al. 2019) for
 hyper-parameter searches on a GPU. One process = one configuration.
 
-What it reproduces (experiments/otkmeans/main.ts, lib/ot_kmeans.ts, lib/sinkhorn.ts):
+What it reproduces (experiments/otkmeans/main.ts, lib/ot/ot_kmeans.ts, lib/ot/sinkhorn.ts):
 - `--model paper-lenet --normalise batch`: the paper LeNet of experiments/tf/models.ts
   (conv 32 3x3 SAME, ReLU, avgpool 2, conv 64 3x3 SAME, ReLU, avgpool 2, flatten, dense 256
   ReLU, dense d; Glorot-uniform kernels, zero biases), then BatchStandardise
@@ -41,7 +41,7 @@ Differences from our code (deliberate or unavoidable):
   re-absorbed into the kernel at each eps stage and whenever the scalings leave [1e-30, 1e30]),
   compiled by numba when it is installed; it falls back to the log-domain line-for-line port
   `sinkhorn_np` (also used without numba) on any zero or overflow. Same iteration counts and
-  stopping rule; plans agree with lib/sinkhorn.ts to ~1e-15 on small test problems.
+  stopping rule; plans agree with lib/ot/sinkhorn.ts to ~1e-15 on small test problems.
   --sinkhorn device solves on the GPU in torch (`sinkhorn_torch`; the errors are read every
   --check-every iterations, but the iterate returned is the first that met the tolerance, so the
   result is the same as checking every iteration). The OT k-means initialisation (numpy + the
@@ -74,7 +74,7 @@ from torch import nn
 torch.backends.cudnn.allow_tf32 = False
 torch.backends.cuda.matmul.allow_tf32 = False
 
-INTERMEDIATE_TOLERANCE = 1e-3  # lib/sinkhorn.ts: tolerance of the eps-scaling stages
+INTERMEDIATE_TOLERANCE = 1e-3  # lib/ot/sinkhorn.ts: tolerance of the eps-scaling stages
 MNIST_FILES = {
     "train_x": "train-images-idx3-ubyte",
     "train_y": "train-labels-idx1-ubyte",
@@ -167,7 +167,7 @@ def embed_chunks(net: OtKMeansNet, images: torch.Tensor, idx, chunk: int = 1000)
 
 
 # --------------------------------------------------------------------------------------------
-# Sinkhorn (lib/sinkhorn.ts) and OT k-means (lib/ot_kmeans.ts)
+# Sinkhorn (lib/ot/sinkhorn.ts) and OT k-means (lib/ot/ot_kmeans.ts)
 # --------------------------------------------------------------------------------------------
 def sq_cost(z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """C_ij = sum_t (z_it - c_jt)^2, exactly as squaredEuclideanCost (no expansion)."""
@@ -182,7 +182,7 @@ def _lse_np(t: np.ndarray, axis: int) -> np.ndarray:
 
 def sinkhorn_np(C: np.ndarray, a: np.ndarray, b: np.ndarray, eps: float, max_iters: int = 10000,
                 tol: float = 1e-9, scaling: float = 0.5, initial_g: np.ndarray | None = None):
-    """lib/sinkhorn.ts `sinkhorn`, line for line, in numpy float64 (checks every iteration)."""
+    """lib/ot/sinkhorn.ts `sinkhorn`, line for line, in numpy float64 (checks every iteration)."""
     n, k = C.shape
     log_a, log_b = np.log(a), np.log(b)
     mass_a = float(a.sum())
@@ -236,7 +236,7 @@ def sinkhorn_np(C: np.ndarray, a: np.ndarray, b: np.ndarray, eps: float, max_ite
 # (u = exp((f - f0)/e), v = exp((g - g0)/e) against a kernel K = exp((f0 + g0 - C)/e) whose
 # potentials are re-absorbed at every eps stage and whenever u or v leave [1e-30, 1e30]),
 # compiled by numba: two n x k matrix-vector products per iteration instead of 2 n k exp().
-# Same f, g, iteration count and stopping rule as lib/sinkhorn.ts up to rounding; any
+# Same f, g, iteration count and stopping rule as lib/ot/sinkhorn.ts up to rounding; any
 # non-finite or zero sum makes it fall back to the log-domain `sinkhorn_np` for that solve.
 try:
     os.environ.setdefault("NUMBA_CACHE_DIR", "/tmp/otkmeans_numba_cache")
@@ -253,7 +253,7 @@ except Exception:  # pragma: no cover - no (usable) numba: the numpy port
 
 @_njit
 def _lse_f(C, log_b, g, e, f):
-    """f_i = -e log sum_j b_j exp((g_j - C_ij)/e) (lib/sinkhorn.ts updateF)."""
+    """f_i = -e log sum_j b_j exp((g_j - C_ij)/e) (lib/ot/sinkhorn.ts updateF)."""
     n, k = C.shape
     for i in range(n):
         m = -np.inf
@@ -269,7 +269,7 @@ def _lse_f(C, log_b, g, e, f):
 
 @_njit
 def _lse_g(C, log_a, f, e, g_next):
-    """g_next_j = -e log sum_i a_i exp((f_i - C_ij)/e) (lib/sinkhorn.ts updateG)."""
+    """g_next_j = -e log sum_i a_i exp((f_i - C_ij)/e) (lib/ot/sinkhorn.ts updateG)."""
     n, k = C.shape
     for j in range(k):
         m = -np.inf
@@ -527,7 +527,7 @@ def sinkhorn_torch(C: torch.Tensor, a: torch.Tensor, b: torch.Tensor, eps: float
 
 
 def kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """lib/kmeans.ts kMeansPlusPlus (D^2 sampling among unchosen points at positive distance)."""
+    """lib/ot/kmeans.ts kMeansPlusPlus (D^2 sampling among unchosen points at positive distance)."""
     n = x.shape[0]
     centroids = np.empty((k, x.shape[1]))
     chosen = np.zeros(n, bool)
@@ -554,7 +554,7 @@ def kmeans_pp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
 def ot_kmeans(x: np.ndarray, k: int, eps: float, rng: np.random.Generator | None,
               max_iters: int = 50, tol: float = 1e-9, sinkhorn_tol: float = 1e-7,
               sinkhorn_max_iters: int = 10000, initial_centroids: np.ndarray | None = None):
-    """lib/ot_kmeans.ts otKMeans: k-means++ centroids, then alternate Sinkhorn plans (warm
+    """lib/ot/ot_kmeans.ts otKMeans: k-means++ centroids, then alternate Sinkhorn plans (warm
     started) and plan-weighted means until the objective stops decreasing (after a converged
     solve) or max_iters rounds. x: n x d float64 (CPU). Returns (centroids k x d, history)."""
     n = x.shape[0]

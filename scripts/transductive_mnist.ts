@@ -26,7 +26,7 @@
  * @module
  */
 import { loadMnist } from "../experiments/data/idx.ts";
-import { standardNormal, streamFor } from "../lib/random.ts";
+import { standardNormal, streamFor } from "../lib/core/random.ts";
 import { parseOrExit, runMain, transductiveCommand } from "../experiments/cli.ts";
 import { EMBEDDINGS_FILES, readEmbeddings } from "../experiments/embeddings_file.ts";
 import {

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { firstMergeMismatch } from "../scripts/bench_compare.ts";
-import { matrix } from "../lib/matrix.ts";
-import { forestHierarchy } from "../lib/spanning_forest.ts";
+import { matrix } from "../lib/core/matrix.ts";
+import { forestHierarchy } from "../lib/forest/spanning_forest.ts";
 
 Deno.test("bench_compare's partition check", () => {
   // Points on a line at 0, 1, 3, 7, 15: single linkage merges {0,1}, then 3, then 7, then 15.

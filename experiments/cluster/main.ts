@@ -16,10 +16,13 @@
  *
  * @module
  */
-import { constrainedSpanningForest, constraintsFromLabels } from "../../lib/constraints.ts";
-import { chooseK, cutAtThreshold, linkageMatrix } from "../../lib/hierarchy.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { type Forest, forestAt, forestHierarchy } from "../../lib/spanning_forest.ts";
+import {
+  constrainedSpanningForest,
+  constraintsFromLabels,
+} from "../../lib/constrained/constrained_forest.ts";
+import { chooseK, cutAtThreshold, linkageMatrix } from "../../lib/forest/hierarchy.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import { type Forest, forestAt, forestHierarchy } from "../../lib/forest/spanning_forest.ts";
 import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli.ts";
 import { toCsv, writeTextAtomic } from "../io.ts";
 

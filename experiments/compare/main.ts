@@ -28,12 +28,19 @@
  *
  * @module
  */
-import { constrainedSpanningForest, constraintsFromLabels } from "../../lib/constraints.ts";
-import { kMeans } from "../../lib/kmeans.ts";
-import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../../lib/metrics.ts";
-import { otKMeans } from "../../lib/ot_kmeans.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { maxSpanningForest } from "../../lib/spanning_forest.ts";
+import {
+  constrainedSpanningForest,
+  constraintsFromLabels,
+} from "../../lib/constrained/constrained_forest.ts";
+import { kMeans } from "../../lib/ot/kmeans.ts";
+import {
+  adjustedRandIndex,
+  clusteringAccuracy,
+  normalizedMutualInfo,
+} from "../../lib/metrics/metrics.ts";
+import { otKMeans } from "../../lib/ot/ot_kmeans.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
 import { type Command, flag, parseOrExit, runMain } from "../cli.ts";
 import { openRunDir } from "../run_dir.ts";
 import { loadMnist } from "../data/idx.ts";

@@ -3,14 +3,19 @@
  * right): a 2-d signal of isotropic Gaussian blobs, its spanning-forest clustering as the
  * target, and uninformative uniform noise columns appended to the features.
  *
- * All randomness comes from `lib/random.ts` streams, so a seed gives the same data on every
+ * All randomness comes from `lib/core/random.ts` streams, so a seed gives the same data on every
  * machine and backend.
  *
  * @module
  */
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { maxSpanningForest } from "../../lib/spanning_forest.ts";
-import { type RandomStream, standardNormal, streamFor, uniformOpen01 } from "../../lib/random.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
+import {
+  type RandomStream,
+  standardNormal,
+  streamFor,
+  uniformOpen01,
+} from "../../lib/core/random.ts";
 
 /**
  * The blob means of the paper's run: numpy `RandomState(0).uniform(−10, 10, (4, 2))`, i.e.

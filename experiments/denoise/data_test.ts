@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { adjustedRandIndex } from "../../lib/metrics.ts";
+import { adjustedRandIndex } from "../../lib/metrics/metrics.ts";
 import { denoiseData, type DenoiseDataOptions, PAPER_MEANS } from "./data.ts";
 
 const PAPER: DenoiseDataOptions = {

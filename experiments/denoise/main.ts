@@ -24,10 +24,10 @@
  *
  * @module
  */
-import { connectivityAccuracy, connectivityFromLabels } from "../../lib/metrics.ts";
-import { foldIn, standardNormal, streamFor } from "../../lib/random.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { maxSpanningForest } from "../../lib/spanning_forest.ts";
+import { connectivityAccuracy, connectivityFromLabels } from "../../lib/metrics/metrics.ts";
+import { foldIn, standardNormal, streamFor } from "../../lib/core/random.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
 import { type Command, commonFlags, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
 import { openRunDir } from "../run_dir.ts";
 import { tf } from "../deps/tf.ts";
@@ -35,7 +35,7 @@ import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
 import { type CurvePoint, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
 import { TrainingProgress } from "../progress.ts";
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from "../tf/backend.ts";
-import type { NoiseName } from "../../lib/noise.ts";
+import type { NoiseName } from "../../lib/core/noise.ts";
 import { applySgd, clusterLossGrads } from "../tf/cluster_loss.ts";
 import { type DenoiseData, denoiseData, PAPER_MEANS, randomMeans } from "./data.ts";
 

@@ -7,7 +7,7 @@
  *   the batch's (possibly partial) labels as the constraints M_Ω; gradient
  *   A*_ε(Σ) − A*_ε(Σ; M_Ω) (Proposition 1) pushed through Σ by `experiments/tf/cluster_loss.ts`.
  *   With `lossGraph: "knn"`, the same loss on the batch's kNN graph instead of all n² pairs
- *   (`experiments/tf/graph_cluster_loss.ts`, `lib/point_graph_loss.ts`): O(n k) edges, so a
+ *   (`experiments/tf/graph_cluster_loss.ts`, `lib/losses/point_graph_loss.ts`): O(n k) edges, so a
  *   step can see batches of ≈ 1024 images.
  * - `"ce"` (baseline): the same backbone + Dense(numClasses) head trained with softmax
  *   cross-entropy on labelled batches.
@@ -83,16 +83,16 @@ import {
   type LabelledSplit,
   loadDataset,
 } from "./image_dataset.ts";
-import { maxSpanningForest } from "../../lib/spanning_forest.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
+import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
 import {
   adjustedRandIndex,
   clusteringAccuracy,
   connectivityAccuracy,
   connectivityFromLabels,
   normalizedMutualInfo,
-} from "../../lib/metrics.ts";
-import type { Matrix } from "../../lib/matrix.ts";
+} from "../../lib/metrics/metrics.ts";
+import type { Matrix } from "../../lib/core/matrix.ts";
 import { type DatasetLevelSummary, EMBEDDINGS_FILES, evaluateTestSplit } from "./dataset_level.ts";
 
 // The data sets moved to image_dataset.ts; re-exported for the engine's users.

@@ -10,7 +10,7 @@
  *   L(θ, c) = OT_ε(1/n, r, C),  C_ij = ‖z_i − c_j‖²,  r = uniform 1/k (the size constraint),
  *
  * where OT_ε is the entropic transport cost solved by log-domain Sinkhorn on the CPU
- * (`lib/ot_kmeans.ts` `otKMeansLoss`), plus an optional joint reconstruction term
+ * (`lib/ot/ot_kmeans.ts` `otKMeansLoss`), plus an optional joint reconstruction term
  * λ·‖g_φ(z) − x‖²/784 through a small decoder g_φ (see "Deviations").
  *
  * ## Gradient and the surrogate identity
@@ -118,10 +118,14 @@
  *
  * @module
  */
-import { otKMeans, otKMeansLoss } from "../../lib/ot_kmeans.ts";
-import type { RectMatrix } from "../../lib/rect_matrix.ts";
-import { squaredEuclideanCost, squaredEuclideanGradients } from "../../lib/sinkhorn.ts";
-import { adjustedRandIndex, clusteringAccuracy, normalizedMutualInfo } from "../../lib/metrics.ts";
+import { otKMeans, otKMeansLoss } from "../../lib/ot/ot_kmeans.ts";
+import type { RectMatrix } from "../../lib/core/rect_matrix.ts";
+import { squaredEuclideanCost, squaredEuclideanGradients } from "../../lib/ot/sinkhorn.ts";
+import {
+  adjustedRandIndex,
+  clusteringAccuracy,
+  normalizedMutualInfo,
+} from "../../lib/metrics/metrics.ts";
 import {
   latestCheckpoint,
   listCheckpoints,

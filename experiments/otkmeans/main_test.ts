@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
-import { otKMeansLoss } from "../../lib/ot_kmeans.ts";
+import { otKMeansLoss } from "../../lib/ot/ot_kmeans.ts";
 import { AlreadyFinished, parseFlags } from "../cli.ts";
 import { RunSetupError } from "../run_dir.ts";
 import { tf } from "../deps/tf.ts";
@@ -15,7 +15,7 @@ import {
   selfLabelLoss,
   trainValSplit,
 } from "./main.ts";
-import { rectMatrix } from "../../lib/rect_matrix.ts";
+import { rectMatrix } from "../../lib/core/rect_matrix.ts";
 
 function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
   const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { ConvergenceError, show } from "../../lib/errors.ts";
+import { ConvergenceError, show } from "../../lib/core/errors.ts";
 
 /** A dense feature matrix: `rows` points of dimension `cols`, row-major. */
 export interface FeatureMatrix {

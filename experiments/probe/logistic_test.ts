@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConvergenceError } from "../../lib/errors.ts";
+import { ConvergenceError } from "../../lib/core/errors.ts";
 import {
   fitLogisticProbe,
   fitStandardiser,

@@ -6,7 +6,7 @@
  *
  *   Σ(V) = −‖v_i − v_j‖²  (optionally standardised)  — built in tfjs, so autodiff reaches θ
  *   ℓ(Σ) = F_ε(Σ) − F_ε(Σ; M_Ω),  ∇_Σ ℓ = A*_ε(Σ) − A*_ε(Σ; M_Ω) =: G   (Proposition 1)
- *                                                      — computed on the CPU by `lib/fy_loss.ts`
+ *                                                      — computed on the CPU by `lib/losses/fy_loss.ts`
  *
  * Why a surrogate. The loss is computed by the pure-TS core on a Σ read back from the device
  * (`await sigma.data()`: on WebGPU, synchronous reads fail), but tfjs's `tf.grad` /
@@ -47,9 +47,16 @@
  *
  * @module
  */
-import { type Constraints, constraintsFromLabels } from "../../lib/constraints.ts";
-import { type FyLossOptions, type LossAndGradient, partialFyLoss } from "../../lib/fy_loss.ts";
-import { fromData, type Matrix } from "../../lib/matrix.ts";
+import {
+  type Constraints,
+  constraintsFromLabels,
+} from "../../lib/constrained/constrained_forest.ts";
+import {
+  type FyLossOptions,
+  type LossAndGradient,
+  partialFyLoss,
+} from "../../lib/losses/fy_loss.ts";
+import { fromData, type Matrix } from "../../lib/core/matrix.ts";
 import { tf } from "../deps/tf.ts";
 
 /**
@@ -159,7 +166,7 @@ export function negSquaredDistancesTf(v: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * Standardises Σ over all n² entries (diagonal included): (Σ − mean) / std with the population
- * std, like `lib/similarity.ts`'s `standardise` and the paper's code, but in tfjs so autodiff
+ * std, like `lib/core/similarity.ts`'s `standardise` and the paper's code, but in tfjs so autodiff
  * carries its Jacobian. A tiny floor (1e-12) on the variance keeps a degenerate Σ (all
  * embeddings equal) from producing NaN; the CPU core then rejects nothing, it sees zeros.
  *
@@ -222,7 +229,7 @@ export function similarityTf(v: tf.Tensor2D, standardise: boolean): tf.Tensor2D 
  * @example The gradient is G
  * ```ts
  * import { tf } from "../deps/tf.ts";
- * import { matrix } from "../../lib/matrix.ts";
+ * import { matrix } from "../../lib/core/matrix.ts";
  * import { fixedGradientLoss } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -293,7 +300,7 @@ function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
  * reads Σ from the device and runs the CPU core) and returns the loss, its gradient G in Σ and
  * a synchronous differentiable op for the backward pass.
  *
- * @param opts ε, samples, noise, k, constrained solver (see `lib/fy_loss.ts`) and
+ * @param opts ε, samples, noise, k, constrained solver (see `lib/losses/fy_loss.ts`) and
  * `standardise` (default true).
  * @returns `(v, target, seed) => Promise<PreparedClusterLoss>`; the same (V, target, seed)
  * gives the same result. `v` is not disposed.

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { constraintsFromLabels } from "../../lib/constraints.ts";
-import { partialFyLoss } from "../../lib/fy_loss.ts";
-import { type Matrix } from "../../lib/matrix.ts";
-import { fillStandardNormal, streamFor } from "../../lib/random.ts";
-import { negSquaredDistances, standardise } from "../../lib/similarity.ts";
+import { constraintsFromLabels } from "../../lib/constrained/constrained_forest.ts";
+import { partialFyLoss } from "../../lib/losses/fy_loss.ts";
+import { type Matrix } from "../../lib/core/matrix.ts";
+import { fillStandardNormal, streamFor } from "../../lib/core/random.ts";
+import { negSquaredDistances, standardise } from "../../lib/core/similarity.ts";
 import { tf } from "../deps/tf.ts";
 import {
   applySgd,
@@ -82,7 +82,7 @@ Deno.test("negSquaredDistancesTf is exactly symmetric and matches the float64 co
   }
 });
 
-Deno.test("similarityTf with standardise matches lib/similarity.ts standardise", async () => {
+Deno.test("similarityTf with standardise matches lib/core/similarity.ts standardise", async () => {
   const rows = normalRows(6, 7, 2);
   const v = tf.tensor2d(rows);
   const s = similarityTf(v, true);

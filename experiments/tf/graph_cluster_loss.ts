@@ -1,6 +1,6 @@
 /**
  * The tfjs adapter of the clustering loss on a sparse graph of the batch
- * (`lib/point_graph_loss.ts`): what lets a training step see n ≈ 1024 embeddings, where the dense
+ * (`lib/losses/point_graph_loss.ts`): what lets a training step see n ≈ 1024 embeddings, where the dense
  * adapter (`cluster_loss.ts`) builds n × n × d tensors and solves n × n forests.
  *
  * One step, for embeddings V = f_θ(X) (n × d) and the batch's labels:
@@ -25,16 +25,16 @@
  *
  * @module
  */
-import type { Graph } from "../../lib/graph.ts";
-import type { PartialLabels } from "../../lib/graph_constrained.ts";
-import { assertIntegerInRange } from "../../lib/errors.ts";
+import type { Graph } from "../../lib/graph/graph.ts";
+import type { PartialLabels } from "../../lib/constrained/constrained_forest_on_graph.ts";
+import { assertIntegerInRange } from "../../lib/core/errors.ts";
 import {
   labelledNeighbourGraph,
   partialFyLossOfPoints,
   type PointGraphLoss,
   type PointGraphLossOptions,
-} from "../../lib/point_graph_loss.ts";
-import { rectFromData, type RectMatrix } from "../../lib/rect_matrix.ts";
+} from "../../lib/losses/point_graph_loss.ts";
+import { rectFromData, type RectMatrix } from "../../lib/core/rect_matrix.ts";
 import { type ClusterLossGradsOptions, onePassChooser } from "./cluster_loss.ts";
 import { tf } from "../deps/tf.ts";
 

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
-import { completeGraph } from "../../lib/graph.ts";
-import { fillStandardNormal, streamFor } from "../../lib/random.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { labelledNeighbourGraph, partialFyLossOfPoints } from "../../lib/point_graph_loss.ts";
-import { rectToRows } from "../../lib/rect_matrix.ts";
+import { completeGraph } from "../../lib/graph/graph.ts";
+import { fillStandardNormal, streamFor } from "../../lib/core/random.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import {
+  labelledNeighbourGraph,
+  partialFyLossOfPoints,
+} from "../../lib/losses/point_graph_loss.ts";
+import { rectToRows } from "../../lib/core/rect_matrix.ts";
 import { tf } from "../deps/tf.ts";
 import { clusterLossGrads } from "./cluster_loss.ts";
 import { graphClusterLossGrads, type GraphClusterLossOptions } from "./graph_cluster_loss.ts";

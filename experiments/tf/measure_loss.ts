@@ -21,7 +21,7 @@ import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.
 import { selectBackend } from "./backend.ts";
 import { clusterLossGrads } from "./cluster_loss.ts";
 import { graphClusterLossGrads } from "./graph_cluster_loss.ts";
-import { fillStandardNormal, streamFor, uniformOpen01 } from "../../lib/random.ts";
+import { fillStandardNormal, streamFor, uniformOpen01 } from "../../lib/core/random.ts";
 
 /** Flags of `measure:loss`. */
 export const measureLossFlags = {

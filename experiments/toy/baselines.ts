@@ -8,8 +8,8 @@
  * @module
  */
 import { mlKMeans } from "../deps/ml.ts";
-import { assertIntegerInRange, ConvergenceError } from "../../lib/errors.ts";
-import { streamFor } from "../../lib/random.ts";
+import { assertIntegerInRange, ConvergenceError } from "../../lib/core/errors.ts";
+import { streamFor } from "../../lib/core/random.ts";
 
 /** Points as rows of coordinates (any dimension, all rows the same length). */
 export type Points = readonly (readonly number[])[];

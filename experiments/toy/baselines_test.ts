@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConvergenceError } from "../../lib/errors.ts";
-import { adjustedRandIndex } from "../../lib/metrics.ts";
+import { ConvergenceError } from "../../lib/core/errors.ts";
+import { adjustedRandIndex } from "../../lib/metrics/metrics.ts";
 import { estimateBandwidth, gaussianMixture, kMeans, meanShift } from "./baselines.ts";
 import { linearMap, makeBlobs, SKLEARN_ANISO_TRANSFORM, SKLEARN_BLOB_CENTRES } from "./datasets.ts";
 

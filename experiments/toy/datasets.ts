@@ -3,15 +3,15 @@
  * (the datasets of Figure 3, left, of Stewart et al., 2023), as seeded generators.
  *
  * Same construction as sklearn's `make_moons`, `make_circles` and `make_blobs`; the random
- * draws come from lib/random.ts (xoroshiro128+), so the points differ from numpy's but have
+ * draws come from lib/core/random.ts (xoroshiro128+), so the points differ from numpy's but have
  * the same distribution. The blob centres are sklearn's example's own (numpy
  * `RandomState(170).uniform(-10, 10, (3, 2))`), so the figure has the same layout.
  *
  * @module
  */
-import { standardNormal, streamFor, uniformOpen01 } from "../../lib/random.ts";
-import type { RandomStream } from "../../lib/random.ts";
-import { assertIntegerInRange } from "../../lib/errors.ts";
+import { standardNormal, streamFor, uniformOpen01 } from "../../lib/core/random.ts";
+import type { RandomStream } from "../../lib/core/random.ts";
+import { assertIntegerInRange } from "../../lib/core/errors.ts";
 
 /** A 2-D point. */
 export type Point = readonly [number, number];

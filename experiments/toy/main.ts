@@ -16,9 +16,9 @@
 import { E } from "../../lib/deps/fp.ts";
 import { type Command, flag, parseFlags, runMain, UsageError } from "../cli.ts";
 import { openRunDir } from "../run_dir.ts";
-import { adjustedRandIndex } from "../../lib/metrics.ts";
-import { negSquaredDistances } from "../../lib/similarity.ts";
-import { maxSpanningForest } from "../../lib/spanning_forest.ts";
+import { adjustedRandIndex } from "../../lib/metrics/metrics.ts";
+import { negSquaredDistances } from "../../lib/core/similarity.ts";
+import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
 import { writeTextAtomic } from "../io.ts";
 import { savePlot, scatterSpec } from "../plot.ts";
 import { gaussianMixture, kMeans, meanShift } from "./baselines.ts";
