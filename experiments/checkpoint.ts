@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { tf } from "./deps/tf.ts";
+import { tf } from "../tf/deps/tfjs.ts";
 import { E, PathReporter, pipe, t } from "../lib/deps/fp.ts";
 import { writeBytesAtomic, writeJsonAtomic } from "./io.ts";
 

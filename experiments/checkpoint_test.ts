@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tf } from "./deps/tf.ts";
+import { tf } from "../tf/deps/tfjs.ts";
 import {
   CheckpointError,
   latestCheckpoint,
@@ -8,7 +8,7 @@ import {
   saveCheckpoint,
   trainableVariables,
 } from "./checkpoint.ts";
-import { mlp } from "./tf/models.ts";
+import { mlp } from "./models.ts";
 
 await tf.setBackend("cpu");
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { BackendChoice } from "./tf/backend.ts";
-import type { ModelChoice } from "./tf/models.ts";
+import type { BackendChoice } from "../tf/backend.ts";
+import type { ModelChoice } from "./models.ts";
 
 /** `--backend` values (= tf/backend.ts's BACKEND_CHOICES). */
 export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "wasm", "cpu"] as const;

@@ -138,7 +138,7 @@ Deno.test("experiment flags", async (t) => {
       error(mnistCommand, ["--train-limit", "10"]),
       /--train-limit 10 is smaller than --batch-size 64/,
     );
-    // wasm trains convolutions now (experiments/tf/wasm.ts): no such refusal any more.
+    // wasm trains convolutions now (tf/_wasm_kernels.ts): no such refusal any more.
     const cnn = config(mnistCommand, ["--model", "small-cnn"]);
     assert.deepEqual([cnn.model, cnn.backend], ["small-cnn", "wasm"]);
     assert.match(error(semiCommand, ["--k", "65"]), /--k 65 exceeds --batch-size 64/);

@@ -61,7 +61,7 @@ Deno.test("result files and checkpoint directories honour the umask (not 0600)",
   try {
     const io = new URL("./io.ts", import.meta.url).href;
     const ck = new URL("./checkpoint.ts", import.meta.url).href;
-    const tfUrl = new URL("./deps/tf.ts", import.meta.url).href;
+    const tfUrl = new URL("../tf/deps/tfjs.ts", import.meta.url).href;
     const code = `
       const { writeJsonAtomic } = await import(${JSON.stringify(io)});
       const { saveCheckpoint } = await import(${JSON.stringify(ck)});

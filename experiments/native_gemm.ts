@@ -20,7 +20,7 @@
  * @module
  */
 import type { NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
-import { loadNativeBlas } from "./tf/native_blas.ts";
+import { loadNativeBlas } from "../tf/native_blas.ts";
 
 /** What {@link nativeNeighbourGemm} found: the product, or why there is none. */
 export type NativeGemmProbe =

@@ -1,8 +1,8 @@
 """PyTorch CPU train-step times of spanclust's networks, for `deno task bench:torch`.
 
-The networks mirror experiments/tf/models.ts layer for layer (NHWC there, NCHW here; same
+The networks mirror experiments/models.ts layer for layer (NHWC there, NCHW here; same
 parameter counts, checked below). One step = forward + mean-square stand-in loss + backward +
-Adam, batch 64, like experiments/tf/measure_step.ts. Prints one JSON object per line:
+Adam, batch 64, like experiments/measure/step.ts. Prints one JSON object per line:
 {"model", "params", "threads", "median_s", "mean_s"}; the better thread count is what the
 Deno side reports. Needs Debian's python3-torch (run with /usr/bin/python3); exits 3 with a
 message when torch is absent.

@@ -2,7 +2,7 @@
  * `deno task bench:torch`: spanclust's train step on the wasm backend (OpenBLAS when present)
  * beside PyTorch CPU on the same machine in the same run, network by network: the paper LeNet,
  * the small CNN, the MLP and the OT k-means autoencoder (scripts/bench_torch.py mirrors
- * experiments/tf/models.ts layer for layer; the parameter counts are checked equal).
+ * experiments/models.ts layer for layer; the parameter counts are checked equal).
  *
  * Each side reports the better of one thread and all cores (OpenBLAS threads for ours,
  * `torch.set_num_threads` for PyTorch). The two sides alternate `--rounds` times per network
@@ -13,15 +13,15 @@
  * @module
  */
 import { type Command, flag, parseOrExit } from "../experiments/cli.ts";
-import { selectBackend } from "../experiments/tf/backend.ts";
+import { selectBackend } from "../tf/backend.ts";
 import {
   batchOf,
   buildMeasured,
   type Defined,
   MEASURED_MODELS,
   timeTrainStep,
-} from "../experiments/tf/measure_step.ts";
-import { loadNativeBlas } from "../experiments/tf/native_blas.ts";
+} from "../experiments/measure/step.ts";
+import { loadNativeBlas } from "../tf/native_blas.ts";
 
 const benchTorchFlags = {
   models: flag.choiceList(

@@ -2,7 +2,7 @@
 hyper-parameter searches on a GPU. One process = one configuration.
 
 What it reproduces (experiments/otkmeans/main.ts, lib/ot/ot_kmeans.ts, lib/ot/sinkhorn.ts):
-- `--model paper-lenet --normalise batch`: the paper LeNet of experiments/tf/models.ts
+- `--model paper-lenet --normalise batch`: the paper LeNet of experiments/models.ts
   (conv 32 3x3 SAME, ReLU, avgpool 2, conv 64 3x3 SAME, ReLU, avgpool 2, flatten, dense 256
   ReLU, dense d; Glorot-uniform kernels, zero biases), then BatchStandardise
   (z - mean) / (sqrt(var + 1e-5) * sqrt(d)) with the batch's biased variance, the k x d

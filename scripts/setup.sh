@@ -4,7 +4,7 @@
 #                                     CPU-only machines (a real GPU's Vulkan driver is used if present)
 #   dataset-fashion-mnist             Fashion-MNIST IDX files in /usr/share/datasets/fashion-mnist/
 #   libopenblas0-pthread              OpenBLAS, called through Deno FFI by the wasm backend's matrix
-#                                     products and convolutions (experiments/tf/native_blas.ts)
+#                                     products and convolutions (tf/native_blas.ts)
 #   chromium                          Debian's Chromium at /usr/bin/chromium, driven by npm's
 #                                     puppeteer-core in tests/web_browser_test.ts (the page of
 #                                     `deno task web`); the test is skipped without it

@@ -6,7 +6,7 @@
  * M_signal = M*_4(Σ_signal); two iid U[0, 1] noise columns are appended, X ∈ R^{60×4}. A
  * linear map θ ∈ R^{4×2} (init standard normal) is trained by SGD on the perturbed partial
  * Fenchel–Young loss (Definition 8) of Σ_θ = −‖Xθ_i − Xθ_j‖² against M_signal restricted to
- * each batch (a fully labelled batch), through the tfjs adapter `experiments/tf/cluster_loss.ts`
+ * each batch (a fully labelled batch), through the tfjs adapter `tf/cluster_loss.ts`
  * — so this is end-to-end training of a tfjs model through the clustering layer.
  *
  * Per batch it records the training loss, the validation clustering error
@@ -30,13 +30,13 @@ import { negSquaredDistances } from "../../lib/core/similarity.ts";
 import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
 import { type Command, commonFlags, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
 import { openRunDir } from "../run_dir.ts";
-import { tf } from "../deps/tf.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
 import { type CurvePoint, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
 import { TrainingProgress } from "../progress.ts";
-import { BACKEND_CHOICES, type BackendChoice, selectBackend } from "../tf/backend.ts";
+import { BACKEND_CHOICES, type BackendChoice, selectBackend } from "../../tf/backend.ts";
 import type { NoiseName } from "../../lib/core/noise.ts";
-import { applySgd, clusterLossGrads } from "../tf/cluster_loss.ts";
+import { applySgd, clusterLossGrads } from "../../tf/cluster_loss.ts";
 import { type DenoiseData, denoiseData, PAPER_MEANS, randomMeans } from "./data.ts";
 
 export type { DenoiseData };

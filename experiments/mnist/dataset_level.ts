@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { tf } from "../deps/tf.ts";
+import type { tf } from "../../tf/deps/tfjs.ts";
 import { embedImages, type ImageDataset } from "./image_dataset.ts";
 import { type DatasetEvaluation, evaluateDataset } from "../dataset_eval.ts";
 import { EMBEDDINGS_FILES, writeEmbeddings } from "../embeddings_file.ts";

@@ -5,9 +5,9 @@
  * - `"cluster"` (ours): embeddings V = f_θ(X) of a batch, Σ = −‖v_i − v_j‖² (standardised, as
  *   the paper's code), the perturbed partial Fenchel–Young loss ℓ_ε(Σ; M_Ω) of Definition 8 with
  *   the batch's (possibly partial) labels as the constraints M_Ω; gradient
- *   A*_ε(Σ) − A*_ε(Σ; M_Ω) (Proposition 1) pushed through Σ by `experiments/tf/cluster_loss.ts`.
+ *   A*_ε(Σ) − A*_ε(Σ; M_Ω) (Proposition 1) pushed through Σ by `tf/cluster_loss.ts`.
  *   With `lossGraph: "knn"`, the same loss on the batch's kNN graph instead of all n² pairs
- *   (`experiments/tf/graph_cluster_loss.ts`, `lib/losses/point_graph_loss.ts`): O(n k) edges, so a
+ *   (`tf/graph_cluster_loss.ts`, `lib/losses/point_graph_loss.ts`): O(n k) edges, so a
  *   step can see batches of ≈ 1024 images.
  * - `"ce"` (baseline): the same backbone + Dense(numClasses) head trained with softmax
  *   cross-entropy on labelled batches.
@@ -48,10 +48,10 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
-import { buildModel, type ImageShape, type ModelChoice } from "../tf/models.ts";
-import { clusterLossGrads } from "../tf/cluster_loss.ts";
-import { DEFAULT_GRAPH_NEIGHBOURS, graphClusterLossGrads } from "../tf/graph_cluster_loss.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
+import { buildModel, type ImageShape, type ModelChoice } from "../models.ts";
+import { clusterLossGrads } from "../../tf/cluster_loss.ts";
+import { DEFAULT_GRAPH_NEIGHBOURS, graphClusterLossGrads } from "../../tf/graph_cluster_loss.ts";
 import {
   CheckpointError,
   latestCheckpoint,

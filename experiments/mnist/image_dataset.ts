@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
-import type { ImageShape } from "../tf/models.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
+import type { ImageShape } from "../models.ts";
 import { loadFashionMnist, loadMnist } from "../data/idx.ts";
 import { augmentBatch, loadCifar10, normaliseCifar } from "../data/cifar10.ts";
 

@@ -31,7 +31,7 @@ import {
   runMain,
 } from "../cli.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
-import { selectBackend } from "../tf/backend.ts";
+import { selectBackend } from "../../tf/backend.ts";
 import {
   batchAt,
   batchPlan,
@@ -48,7 +48,7 @@ import {
   trainRun,
   type TrainSetup,
 } from "./engine.ts";
-import { isConvolutional, type ModelChoice } from "../tf/models.ts";
+import { isConvolutional, type ModelChoice } from "../models.ts";
 import { formatDatasetEvaluation } from "../dataset_eval.ts";
 
 type RawMnistConfig = ConfigOf<typeof mnistFlags>;

@@ -357,7 +357,7 @@ Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke ru
           "--preset",
           preset,
           // The paper preset's auto would probe WebGPU, which loads the Vulkan driver into the
-          // test process (see experiments/tf/testdata/webgpu_probe.ts): name the backend auto
+          // test process (see tf/testdata/webgpu_probe.ts): name the backend auto
           // picks on a CPU machine.
           "--backend",
           "wasm",

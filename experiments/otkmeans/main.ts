@@ -21,7 +21,7 @@
  * backends that can read tensors synchronously (cpu, tensorflow) this happens INSIDE the taped
  * closure: forward once, `dataSync` z and c, solve, build G_z, G_c as constants (one forward
  * pass per step). On webgpu (asynchronous reads only) a separate forward pass of the encoder
- * comes first (as in `experiments/tf/cluster_loss.ts`). Either way the differentiated
+ * comes first (as in `tf/cluster_loss.ts`). Either way the differentiated
  * function is the surrogate
  *
  *   s(θ, c) = ⟨stopGradient(G_z), f_θ(X)⟩ + ⟨stopGradient(G_c), c⟩,
@@ -139,7 +139,7 @@ import { Interrupted, listenForStop } from "../interrupt.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
 import { loadMnist, type MnistLike } from "../data/idx.ts";
 import { batchAt, batchPlan, mixSeed, range, shuffled } from "../data/splits.ts";
-import { tf } from "../deps/tf.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
 import {
   appendJsonlAtomic,
   filterJsonlAtomic,
@@ -149,8 +149,8 @@ import {
 } from "../io.ts";
 import { type CurvePoint, lineChartSpec, savePlot } from "../plot.ts";
 import { TrainingProgress } from "../progress.ts";
-import { selectBackend } from "../tf/backend.ts";
-import { buildModel, isConvolutional, mlp } from "../tf/models.ts";
+import { selectBackend } from "../../tf/backend.ts";
+import { buildModel, isConvolutional, mlp } from "../models.ts";
 import { MODEL_CHOICES } from "../choices.ts";
 
 /** Flags of `exp:otkmeans`. */

@@ -3,7 +3,7 @@ import { E } from "../../lib/deps/fp.ts";
 import { otKMeansLoss } from "../../lib/ot/ot_kmeans.ts";
 import { AlreadyFinished, parseFlags } from "../cli.ts";
 import { RunSetupError } from "../run_dir.ts";
-import { tf } from "../deps/tf.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
 import { readJsonl } from "../io.ts";
 import { assertWellFormedSvg } from "../svg_assert.ts";
 import {

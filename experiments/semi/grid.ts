@@ -23,8 +23,8 @@
  */
 import { E, PathReporter, t } from "../../lib/deps/fp.ts";
 import type { CellResult, SemiConfig } from "./cell.ts";
-import { selectBackend } from "../tf/backend.ts";
-import { isConvolutional } from "../tf/models.ts";
+import { selectBackend } from "../../tf/backend.ts";
+import { isConvolutional } from "../models.ts";
 import {
   type Command,
   type ConfigOf,

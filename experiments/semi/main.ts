@@ -7,8 +7,8 @@
  */
 import { parseOrExit, runMain, semiCommand } from "../cli.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
-import { selectBackend } from "../tf/backend.ts";
-import { isConvolutional } from "../tf/models.ts";
+import { selectBackend } from "../../tf/backend.ts";
+import { isConvolutional } from "../models.ts";
 import { type MnistConfig, modelFor } from "../mnist/main.ts";
 import { cellOut, type CellResult, runSemiCell, type SemiConfig } from "./cell.ts";
 import {

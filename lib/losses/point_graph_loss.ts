@@ -1,7 +1,7 @@
 /**
  * The perturbed partial Fenchel–Young loss of a batch of points (embeddings) through a sparse
  * graph of the batch, and its exact gradient in the points: the graph form of the dense loss that
- * `experiments/tf/cluster_loss.ts` trains with, for batches where n × n is too much (n ≈ 10³).
+ * `tf/cluster_loss.ts` trains with, for batches where n × n is too much (n ≈ 10³).
  *
  * Graph. {@link labelledNeighbourGraph}: the exact symmetrised kNN graph of the points, plus, for
  * each class of the labels whose points the kNN graph leaves in several pieces, the c − 1 edges

@@ -9,7 +9,7 @@
  *   there instead of importing an `npm:` specifier so a run never downloads anything.
  * - `webgpu`: Deno's built-in `navigator.gpu` (on CPU-only Linux through Mesa's lavapipe:
  *   `apt-get install -y mesa-vulkan-drivers libvulkan1`).
- * - `wasm`: tfjs's WebAssembly backend with our kernels (`experiments/tf/wasm.ts`): every
+ * - `wasm`: tfjs's WebAssembly backend with our kernels (`tf/_wasm_kernels.ts`): every
  *   matrix product and convolution, forward and backward, runs in native OpenBLAS through FFI
  *   on all cores when `libopenblas0-pthread` is installed and FFI is allowed, else in the wasm
  *   module's XNNPACK (one thread). The fastest backend on CPU-only machines for every network
@@ -23,8 +23,8 @@
  * @module
  */
 import { createRequire } from "node:module";
-import { tf, WASM_BINARY_DIR } from "../deps/tf.ts";
-import { installWasmKernels, type WasmGemmChoice } from "./wasm.ts";
+import { tf, WASM_BINARY_DIR } from "./deps/tfjs.ts";
+import { installWasmKernels, type WasmGemmChoice } from "./_wasm_kernels.ts";
 
 /** What `--backend` accepts. */
 export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "wasm", "cpu"] as const;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tf } from "../deps/tf.ts";
+import { tf } from "../tf/deps/tfjs.ts";
 import { buildModel, mlp, MODEL_CHOICES, paperLeNet, smallCnn, smallResNet } from "./models.ts";
 
 await tf.setBackend("cpu");

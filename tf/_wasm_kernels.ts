@@ -32,8 +32,8 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
-import { col2im, type ConvGeometry, im2col, isPointwise, patchCols, patchRows } from "./im2col.ts";
+import { tf } from "./deps/tfjs.ts";
+import { col2im, type ConvGeometry, im2col, isPointwise, patchCols, patchRows } from "./_im2col.ts";
 import { loadNativeBlas, type NativeBlas } from "./native_blas.ts";
 
 /** The arithmetic engine of the wasm kernels. */

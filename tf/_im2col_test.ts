@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { col2im, type ConvGeometry, im2col, patchCols, patchRows } from "./im2col.ts";
+import { col2im, type ConvGeometry, im2col, patchCols, patchRows } from "./_im2col.ts";
 
 /** A seeded uniform generator in [−0.5, 0.5) (independent of the library's RNG). */
 function lcg(seed: number): () => number {

@@ -2,7 +2,7 @@
  * The one place tfjs is imported from. The WebGPU and WebAssembly backends register themselves
  * on import; the wasm backend is pointed at its installed `.wasm` binaries here (else tfjs
  * would fetch them from a relative web path). The optional native backends (tfjs-node /
- * tfjs-node-gpu) are loaded dynamically by experiments/tf/backend.ts when present.
+ * tfjs-node-gpu) are loaded dynamically by tf/backend.ts when present.
  *
  * @module
  */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { constraintsFromLabels } from "../../lib/constrained/constrained_forest.ts";
-import { partialFyLoss } from "../../lib/losses/fy_loss.ts";
-import { type Matrix } from "../../lib/core/matrix.ts";
-import { fillStandardNormal, streamFor } from "../../lib/core/random.ts";
-import { negSquaredDistances, standardise } from "../../lib/core/similarity.ts";
-import { tf } from "../deps/tf.ts";
+import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
+import { partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { type Matrix } from "../lib/core/matrix.ts";
+import { fillStandardNormal, streamFor } from "../lib/core/random.ts";
+import { negSquaredDistances, standardise } from "../lib/core/similarity.ts";
+import { tf } from "./deps/tfjs.ts";
 import {
   applySgd,
   clusterLoss,
@@ -207,7 +207,7 @@ Deno.test("1000 training steps leave tf.memory().numTensors unchanged", async ()
 
 Deno.test("one forward pass gives the two-pass loss and gradients bit for bit", async (t) => {
   const { selectBackend } = await import("./backend.ts");
-  const { paperLeNet } = await import("./models.ts");
+  const { paperLeNet } = await import("../experiments/models.ts");
   const { loadNativeBlas } = await import("./native_blas.ts");
   const engines = loadNativeBlas().ok ? ["openblas", "xnnpack"] as const : ["xnnpack"] as const;
   const labels = [0, 0, 1, 1, 2, null, 2, null, 1, 0, null, 2];

@@ -25,18 +25,18 @@
  *
  * @module
  */
-import type { Graph } from "../../lib/graph/graph.ts";
-import type { PartialLabels } from "../../lib/constrained/constrained_forest_on_graph.ts";
-import { assertIntegerInRange } from "../../lib/core/errors.ts";
+import type { Graph } from "../lib/graph/graph.ts";
+import type { PartialLabels } from "../lib/constrained/constrained_forest_on_graph.ts";
+import { assertIntegerInRange } from "../lib/core/errors.ts";
 import {
   labelledNeighbourGraph,
   partialFyLossOfPoints,
   type PointGraphLoss,
   type PointGraphLossOptions,
-} from "../../lib/losses/point_graph_loss.ts";
-import { rectFromData, type RectMatrix } from "../../lib/core/rect_matrix.ts";
+} from "../lib/losses/point_graph_loss.ts";
+import { rectFromData, type RectMatrix } from "../lib/core/rect_matrix.ts";
 import { type ClusterLossGradsOptions, onePassChooser } from "./cluster_loss.ts";
-import { tf } from "../deps/tf.ts";
+import { tf } from "./deps/tfjs.ts";
 
 /** The default number of neighbours of the training graph. */
 export const DEFAULT_GRAPH_NEIGHBOURS = 15;
@@ -87,7 +87,7 @@ export interface GraphClusterLossStep {
  *
  * @example The gradient is G
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { fixedGradientOnPoints } from "./graph_cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -147,7 +147,7 @@ function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
  *
  * @example One SGD step on a linear map
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { applySgd } from "./cluster_loss.ts";
  * import { graphClusterLossGrads } from "./graph_cluster_loss.ts";
  * import assert from "node:assert/strict";

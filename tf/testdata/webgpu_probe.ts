@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { tf } from "../../deps/tf.ts";
+import { tf } from "../deps/tfjs.ts";
 import { selectBackend, webgpuAdapterInfo } from "../backend.ts";
 
 const adapter = await webgpuAdapterInfo();

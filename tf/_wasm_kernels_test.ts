@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { tf } from "../deps/tf.ts";
+import { tf } from "./deps/tfjs.ts";
 import { selectBackend } from "./backend.ts";
 import { loadNativeBlas } from "./native_blas.ts";
-import { clearPatchCache, installWasmKernels, type WasmGemm } from "./wasm.ts";
+import { clearPatchCache, installWasmKernels, type WasmGemm } from "./_wasm_kernels.ts";
 
 const blas = loadNativeBlas();
 const ENGINES: WasmGemm[] = blas.ok ? ["openblas", "xnnpack"] : ["xnnpack"];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
 import { parseFlags } from "../cli.ts";
-import { clusteredEmbeddings, main, measureLossCommand } from "./measure_loss.ts";
+import { clusteredEmbeddings, main, measureLossCommand } from "./loss.ts";
 
 Deno.test("measure:loss times the dense and the graph loss on tiny batches", async () => {
   const rows = await main([

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tf } from "../deps/tf.ts";
+import { tf } from "./deps/tfjs.ts";
 import { selectBackend } from "./backend.ts";
 
 Deno.test("backend selection", async (t) => {

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { completeGraph } from "../../lib/graph/graph.ts";
-import { fillStandardNormal, streamFor } from "../../lib/core/random.ts";
-import { negSquaredDistances } from "../../lib/core/similarity.ts";
-import {
-  labelledNeighbourGraph,
-  partialFyLossOfPoints,
-} from "../../lib/losses/point_graph_loss.ts";
-import { rectToRows } from "../../lib/core/rect_matrix.ts";
-import { tf } from "../deps/tf.ts";
+import { completeGraph } from "../lib/graph/graph.ts";
+import { fillStandardNormal, streamFor } from "../lib/core/random.ts";
+import { negSquaredDistances } from "../lib/core/similarity.ts";
+import { labelledNeighbourGraph, partialFyLossOfPoints } from "../lib/losses/point_graph_loss.ts";
+import { rectToRows } from "../lib/core/rect_matrix.ts";
+import { tf } from "./deps/tfjs.ts";
 import { clusterLossGrads } from "./cluster_loss.ts";
 import { graphClusterLossGrads, type GraphClusterLossOptions } from "./graph_cluster_loss.ts";
 

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { tf } from "../deps/tf.ts";
-import { loadDataset } from "../mnist/engine.ts";
-import { selectBackend } from "./backend.ts";
-import { clusterLossGrads } from "./cluster_loss.ts";
+import { tf } from "../tf/deps/tfjs.ts";
+import { loadDataset } from "./mnist/engine.ts";
+import { selectBackend } from "../tf/backend.ts";
+import { clusterLossGrads } from "../tf/cluster_loss.ts";
 import { paperLeNet } from "./models.ts";
-import { loadNativeBlas } from "./native_blas.ts";
-import { clearPatchCache, type WasmGemm } from "./wasm.ts";
+import { loadNativeBlas } from "../tf/native_blas.ts";
+import { clearPatchCache, type WasmGemm } from "../tf/_wasm_kernels.ts";
 
 // The paper's network on the path exp:mnist --preset paper takes on a CPU machine: wasm with
 // our convolution kernels, one forward pass per step, the perturbed partial FY loss on a fully

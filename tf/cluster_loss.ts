@@ -47,17 +47,10 @@
  *
  * @module
  */
-import {
-  type Constraints,
-  constraintsFromLabels,
-} from "../../lib/constrained/constrained_forest.ts";
-import {
-  type FyLossOptions,
-  type LossAndGradient,
-  partialFyLoss,
-} from "../../lib/losses/fy_loss.ts";
-import { fromData, type Matrix } from "../../lib/core/matrix.ts";
-import { tf } from "../deps/tf.ts";
+import { type Constraints, constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
+import { type FyLossOptions, type LossAndGradient, partialFyLoss } from "../lib/losses/fy_loss.ts";
+import { fromData, type Matrix } from "../lib/core/matrix.ts";
+import { tf } from "./deps/tfjs.ts";
 
 /**
  * What to cluster against: constraints M_Ω, or one label per point (`null` = unlabelled; all
@@ -147,7 +140,7 @@ export function onePassChooser(option: unknown): () => boolean {
  *
  * @example Three points on a line
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { negSquaredDistancesTf } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -175,7 +168,7 @@ export function negSquaredDistancesTf(v: tf.Tensor2D): tf.Tensor2D {
  *
  * @example Mean 0, unit spread
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { standardiseTf } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -202,7 +195,7 @@ export function standardiseTf(sigma: tf.Tensor2D): tf.Tensor2D {
  *
  * @example
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { similarityTf } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -228,8 +221,8 @@ export function similarityTf(v: tf.Tensor2D, standardise: boolean): tf.Tensor2D 
  *
  * @example The gradient is G
  * ```ts
- * import { tf } from "../deps/tf.ts";
- * import { matrix } from "../../lib/core/matrix.ts";
+ * import { tf } from "./deps/tfjs.ts";
+ * import { matrix } from "../lib/core/matrix.ts";
  * import { fixedGradientLoss } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -309,7 +302,7 @@ function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
  *
  * @example Gradient of the loss w.r.t. embeddings
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { clusterLoss } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -369,7 +362,7 @@ export function clusterLoss(
  *
  * @example One SGD step on a linear map
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { applySgd, clusterLossGrads } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
@@ -442,7 +435,7 @@ export function clusterLossGrads(
  *
  * @example
  * ```ts
- * import { tf } from "../deps/tf.ts";
+ * import { tf } from "./deps/tfjs.ts";
  * import { applySgd } from "./cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");

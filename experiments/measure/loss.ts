@@ -16,11 +16,11 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
 import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
-import { selectBackend } from "./backend.ts";
-import { clusterLossGrads } from "./cluster_loss.ts";
-import { graphClusterLossGrads } from "./graph_cluster_loss.ts";
+import { selectBackend } from "../../tf/backend.ts";
+import { clusterLossGrads } from "../../tf/cluster_loss.ts";
+import { graphClusterLossGrads } from "../../tf/graph_cluster_loss.ts";
 import { fillStandardNormal, streamFor, uniformOpen01 } from "../../lib/core/random.ts";
 
 /** Flags of `measure:loss`. */

@@ -16,11 +16,11 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
+import { tf } from "../../tf/deps/tfjs.ts";
 import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
-import { selectBackend } from "./backend.ts";
-import { buildModel, mlpAutoencoder, MODEL_CHOICES } from "./models.ts";
-import { loadNativeBlas } from "./native_blas.ts";
+import { selectBackend } from "../../tf/backend.ts";
+import { buildModel, mlpAutoencoder, MODEL_CHOICES } from "../models.ts";
+import { loadNativeBlas } from "../../tf/native_blas.ts";
 
 /** The networks `measure:step` times: the experiments' models and the OT k-means autoencoder. */
 export const MEASURED_MODELS = [...MODEL_CHOICES, "otk-autoencoder"] as const;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { tf } from "../deps/tf.ts";
+import { tf } from "../tf/deps/tfjs.ts";
 
 /** Input shape of one image, `[height, width, channels]`. */
 export type ImageShape = readonly [number, number, number];
