@@ -143,19 +143,19 @@ export {
 } from "./lib/graph/graph.ts";
 export { GraphCodec, type GraphJson } from "./lib/graph/graph_codec.ts";
 export {
+  forestAtOnGraph,
+  forestHierarchyOnGraph,
   type GraphForest,
-  graphForestAt,
   type GraphHierarchy,
-  graphHierarchy,
-  graphMaxSpanningForest,
   type GraphSolver,
-  unsafeGraphMaxSpanningForest,
+  maxSpanningForestOnGraph,
+  unsafeMaxSpanningForestOnGraph,
 } from "./lib/forest/spanning_forest_on_graph.ts";
 export {
-  constrainedForestOnGraph,
+  constrainedSpanningForestOnGraph,
   type PartialLabels,
   propagateLabels,
-  unsafeConstrainedForestOnGraph,
+  unsafeConstrainedSpanningForestOnGraph,
 } from "./lib/constrained/constrained_forest_on_graph.ts";
 export {
   type GraphPerturbedEstimate,
@@ -184,7 +184,7 @@ export {
 export { jsGemm } from "./lib/graph/exact_neighbours.ts";
 export {
   labelledNeighbourGraph,
-  partialFyLossOfPoints,
+  partialFyLossOfPointsOnGraph,
   type PointGraphLoss,
   type PointGraphLossOptions,
 } from "./lib/losses/point_graph_loss.ts";
@@ -195,3 +195,15 @@ export {
   type ClusterPointsOptions,
   type PointClustering,
 } from "./lib/graph/cluster_points.ts";
+// Former names of the graph variants, kept for one version (CHANGELOG.md).
+export {
+  graphForestAt,
+  graphHierarchy,
+  graphMaxSpanningForest,
+  unsafeGraphMaxSpanningForest,
+} from "./lib/forest/spanning_forest_on_graph.ts";
+export {
+  constrainedForestOnGraph,
+  unsafeConstrainedForestOnGraph,
+} from "./lib/constrained/constrained_forest_on_graph.ts";
+export { partialFyLossOfPoints } from "./lib/losses/point_graph_loss.ts";

@@ -16,7 +16,7 @@ import { fromData } from "../lib/core/matrix.ts";
 import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
 import { partialFyLoss } from "../lib/losses/fy_loss.ts";
 import { partialFyLossOnGraph } from "../lib/losses/fy_loss_on_graph.ts";
-import { unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { unsafeForestHierarchyOnGraph } from "../lib/forest/spanning_forest_on_graph.ts";
 import { delaunayGraph, exactNeighbours, neighbourGraph } from "../lib/graph/point_graphs.ts";
 import { approximateNeighbours } from "../lib/graph/nn_descent.ts";
 import { rectFromData } from "../lib/core/rect_matrix.ts";
@@ -78,7 +78,7 @@ for (const n of [1024]) {
     name: "hierarchy on it (Kruskal, radix sort)",
     group: "2-d n=1e5",
     ...opts,
-    fn: () => void unsafeGraphHierarchy(g),
+    fn: () => void unsafeForestHierarchyOnGraph(g),
   });
   Deno.bench({
     name: "clusterPoints (all stages)",

@@ -32,7 +32,10 @@ import {
 import { approximateNeighbours } from "../lib/graph/nn_descent.ts";
 import { EXACT_GEMM_MAX_POINTS, EXACT_KNN_MAX_POINTS } from "../lib/graph/cluster_points.ts";
 import { type Graph, graphComponents } from "../lib/graph/graph.ts";
-import { graphForestAt, unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import {
+  forestAtOnGraph,
+  unsafeForestHierarchyOnGraph,
+} from "../lib/forest/spanning_forest_on_graph.ts";
 import { cutAtMinSize, maxClustersAtMinSize } from "../lib/forest/hierarchy.ts";
 import { propagateLabels } from "../lib/constrained/constrained_forest_on_graph.ts";
 import {
@@ -330,9 +333,9 @@ export function evaluateDataset(
   const knn = neighbourGraph(nb);
   const joined = joinComponents(knn, points);
 
-  const clusterAtK = (g: Graph) => graphForestAt(unsafeGraphHierarchy(g), k).labels;
-  const tree = unsafeGraphHierarchy(joined);
-  const singleLinkage = scores(graphForestAt(tree, k).labels, labels, k);
+  const clusterAtK = (g: Graph) => forestAtOnGraph(unsafeForestHierarchyOnGraph(g), k).labels;
+  const tree = unsafeForestHierarchyOnGraph(joined);
+  const singleLinkage = scores(forestAtOnGraph(tree, k).labels, labels, k);
   // The joined graph spans: one component of n ≥ minSize points, so the cut exists for some
   // number of clusters; fewer than k when the hierarchy has fewer clusters of ≥ minSize points.
   const clusters = Math.min(k, maxClustersAtMinSize(tree, minSize));

@@ -21,13 +21,13 @@ import { makePerturbed } from "../lib/perturbed/perturbed.ts";
 import { InfeasibleConstraintsError } from "../lib/core/errors.ts";
 import { assertGraph, completeGraph, type Graph, graphComponents } from "../lib/graph/graph.ts";
 import {
-  graphForestAt,
-  graphHierarchy,
-  graphMaxSpanningForest,
-  unsafeGraphMaxSpanningForest,
+  forestAtOnGraph,
+  forestHierarchyOnGraph,
+  maxSpanningForestOnGraph,
+  unsafeMaxSpanningForestOnGraph,
 } from "../lib/forest/spanning_forest_on_graph.ts";
 import {
-  constrainedForestOnGraph,
+  constrainedSpanningForestOnGraph,
   propagateLabels,
 } from "../lib/constrained/constrained_forest_on_graph.ts";
 import { makePerturbedOnGraph } from "../lib/perturbed/perturbed_on_graph.ts";
@@ -128,7 +128,7 @@ Deno.test("graph solvers equal the dense solvers on the complete graph", async (
   await t.step("distinct weights: the same hierarchy, merge for merge", () => {
     fc.assert(
       fc.property(sigmaArb(1, 12, false), (sigma) => {
-        const d = forestHierarchy(sigma), g = graphHierarchy(completeGraph(sigma));
+        const d = forestHierarchy(sigma), g = forestHierarchyOnGraph(completeGraph(sigma));
         assert.deepEqual([...g.left], [...d.left]);
         assert.deepEqual([...g.right], [...d.right]);
         assert.deepEqual([...g.weights], [...d.weights]);
@@ -140,9 +140,9 @@ Deno.test("graph solvers equal the dense solvers on the complete graph", async (
   await t.step("ties: the same value and a valid forest at every k", () => {
     fc.assert(
       fc.property(sigmaArb(1, 9, true), (sigma) => {
-        const g = completeGraph(sigma), h = graphHierarchy(g);
+        const g = completeGraph(sigma), h = forestHierarchyOnGraph(g);
         for (let k = 1; k <= sigma.n; k++) {
-          const f = graphForestAt(h, k), d = maxSpanningForest(sigma, k);
+          const f = forestAtOnGraph(h, k), d = maxSpanningForest(sigma, k);
           assert.ok(close(f.value, d.value), `k = ${k}: ${f.value} vs ${d.value}`);
           assert.equal(new Set(f.labels).size, k);
           assert.ok(samePartition(f.labels, labelsAt(h, k)));
@@ -156,7 +156,7 @@ Deno.test("graph solvers equal the dense solvers on the complete graph", async (
       fc.property(sigmaArb(1, 10, false), (sigma) => {
         const g = completeGraph(sigma);
         for (let k = 1; k <= sigma.n; k++) {
-          const f = graphMaxSpanningForest(g, k), d = maxSpanningForest(sigma, k);
+          const f = maxSpanningForestOnGraph(g, k), d = maxSpanningForest(sigma, k);
           assert.ok(samePartition(f.labels, d.labels));
           assert.deepEqual(f.edges, d.edges);
         }
@@ -171,24 +171,24 @@ Deno.test("matroid optimality on sparse graphs against brute force", async (t) =
     await t.step(`${ties ? "tied" : "distinct"} weights`, () => {
       fc.assert(
         fc.property(graphArb(ties), (g) => {
-          const c = graphComponents(g).count, h = graphHierarchy(g);
+          const c = graphComponents(g).count, h = forestHierarchyOnGraph(g);
           assert.equal(h.components, c);
           for (let k = 1; k <= g.n; k++) {
             let best = -Infinity;
             forEachGraphForest(g, k, (edges) => best = Math.max(best, valueOf(g, edges)));
             if (k < c) {
               assert.equal(best, -Infinity); // no k-forest exists
-              assert.throws(() => graphMaxSpanningForest(g, k), /connected components/);
-              assert.throws(() => graphForestAt(h, k), RangeError);
+              assert.throws(() => maxSpanningForestOnGraph(g, k), /connected components/);
+              assert.throws(() => forestAtOnGraph(h, k), RangeError);
               assert.throws(() => labelsAt(h, k), RangeError);
               continue;
             }
-            const f = graphMaxSpanningForest(g, k);
+            const f = maxSpanningForestOnGraph(g, k);
             assert.ok(close(f.value, best), `k = ${k}: ${f.value} vs brute force ${best}`);
             assert.ok(close(f.value, valueOf(g, f.edgeIndex)));
             assert.equal(f.edgeIndex.length, g.n - k);
             assert.ok(samePartition(f.labels, treesOf(g, f.edgeIndex)));
-            assert.deepEqual([...graphForestAt(h, k).edgeIndex], [...f.edgeIndex]);
+            assert.deepEqual([...forestAtOnGraph(h, k).edgeIndex], [...f.edgeIndex]);
           }
         }),
         RUNS,
@@ -222,12 +222,12 @@ Deno.test("constrained forest on graphs against brute force", async (t) => {
         const best = bruteBest(g, k, labels);
         if (best === -Infinity) {
           assert.throws(
-            () => constrainedForestOnGraph(g, k, labels),
+            () => constrainedSpanningForestOnGraph(g, k, labels),
             (e: unknown) => e instanceof InfeasibleConstraintsError || e instanceof RangeError,
           );
           return;
         }
-        const f = constrainedForestOnGraph(g, k, labels);
+        const f = constrainedSpanningForestOnGraph(g, k, labels);
         assert.ok(close(f.value, best), `${f.value} vs brute force ${best}`);
       }),
       RUNS,
@@ -239,7 +239,7 @@ Deno.test("constrained forest on graphs against brute force", async (t) => {
         const best = bruteBest(g, k, labels);
         let f;
         try {
-          f = constrainedForestOnGraph(g, k, labels);
+          f = constrainedSpanningForestOnGraph(g, k, labels);
         } catch (e) {
           assert.ok(e instanceof InfeasibleConstraintsError || e instanceof RangeError);
           return; // the greedy may give up on feasible partially labelled instances
@@ -248,7 +248,7 @@ Deno.test("constrained forest on graphs against brute force", async (t) => {
         assert.equal(f.edgeIndex.length, g.n - k);
         assert.ok(respects(treesOf(g, f.edgeIndex), labels));
         assert.ok(f.value <= best + 1e-9);
-        assert.ok(f.value <= graphMaxSpanningForest(g, k).value + 1e-9);
+        assert.ok(f.value <= maxSpanningForestOnGraph(g, k).value + 1e-9);
       }),
       RUNS,
     );
@@ -258,7 +258,8 @@ Deno.test("constrained forest on graphs against brute force", async (t) => {
       fc.property(graphArb(true), (g) => {
         const c = graphComponents(g).count, none = new Array(g.n).fill(null);
         for (let k = c; k <= g.n; k++) {
-          const f = constrainedForestOnGraph(g, k, none), u = graphMaxSpanningForest(g, k);
+          const f = constrainedSpanningForestOnGraph(g, k, none),
+            u = maxSpanningForestOnGraph(g, k);
           assert.deepEqual([...f.edgeIndex].sort(), [...u.edgeIndex].sort());
         }
       }),
@@ -274,7 +275,7 @@ Deno.test("constrained forest on graphs against brute force", async (t) => {
         ),
         ({ sigma, labels }) => {
           const k = new Set(labels).size;
-          const f = constrainedForestOnGraph(completeGraph(sigma), k, labels);
+          const f = constrainedSpanningForestOnGraph(completeGraph(sigma), k, labels);
           const d = constrainedSpanningForest(sigma, k, constraintsFromLabels(labels));
           assert.ok(close(f.value, d.value));
           assert.ok(samePartition(f.labels, d.labels));
@@ -295,7 +296,7 @@ Deno.test("perturbed forest on the complete graph equals the dense estimator", (
       ({ s, k }, antithetic) => {
         const opts = { ...OPTS, antithetic };
         const dense = makePerturbed((x) => maxSpanningForest(x, k), opts)(s, 3);
-        const sparse = makePerturbedOnGraph((g) => unsafeGraphMaxSpanningForest(g, k), opts)(
+        const sparse = makePerturbedOnGraph((g) => unsafeMaxSpanningForestOnGraph(g, k), opts)(
           completeGraph(s),
           3,
         );
@@ -399,7 +400,7 @@ Deno.test("Proposition 2 on graphs: partial loss ≤ FY loss of any target respe
     fc.property(connectedArb, fc.integer({ min: 0, max: 1000 }), ({ g, k, labels }, s) => {
       // A target in C_k(M_Ω): the constrained forest of other weights on the same edges.
       const other = { ...g, weight: g.weight.map((w, e) => Math.sin(w * 1e3 + e + s)) };
-      const y = feasible(() => constrainedForestOnGraph(other, k, labels));
+      const y = feasible(() => constrainedSpanningForestOnGraph(other, k, labels));
       if (y === null) return;
       const opts = { ...OPTS, k };
       const r = feasible(() => partialFyLossOnGraph(opts)(g, labels, s));
@@ -415,7 +416,7 @@ Deno.test("Proposition 2 on graphs: partial loss ≤ FY loss of any target respe
 Deno.test("full FY loss on graphs: ≥ 0 and gradient 2(â − 1_Y) by finite differences", () => {
   fc.assert(
     fc.property(connectedArb, ({ g, k }) => {
-      const y = graphMaxSpanningForest({ ...g, weight: g.weight.map((w) => -w) }, k).edges;
+      const y = maxSpanningForestOnGraph({ ...g, weight: g.weight.map((w) => -w) }, k).edges;
       const f = fyLossOnGraph({ ...OPTS, k });
       const r = f(g, y, 2);
       assert.ok(r.loss >= 0);
@@ -468,8 +469,8 @@ Deno.test("bad graphs are rejected with a typed error naming the edge", () => {
           () => assertGraph("graph", bad),
           (err: unknown) => err instanceof RangeError && message.test(err.message),
         );
-        assert.throws(() => graphHierarchy(bad), RangeError);
-        assert.throws(() => graphMaxSpanningForest(bad, g.n), RangeError);
+        assert.throws(() => forestHierarchyOnGraph(bad), RangeError);
+        assert.throws(() => maxSpanningForestOnGraph(bad, g.n), RangeError);
       },
     ),
     RUNS,
@@ -553,7 +554,7 @@ Deno.test("propagateLabels: one class per tree, labels kept, the constrained for
       if (classes > 0 && classes >= c) {
         let f;
         try {
-          f = constrainedForestOnGraph(g, classes, labels);
+          f = constrainedSpanningForestOnGraph(g, classes, labels);
         } catch {
           return;
         }

@@ -12,7 +12,7 @@ import { fc } from "./deps.ts";
 import { cutAtMinSize, maxClustersAtMinSize } from "../lib/forest/hierarchy.ts";
 import { forestHierarchy, type Hierarchy, labelsAt } from "../lib/forest/spanning_forest.ts";
 import { negSquaredDistances } from "../lib/core/similarity.ts";
-import { graphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { forestHierarchyOnGraph } from "../lib/forest/spanning_forest_on_graph.ts";
 import type { Graph } from "../lib/graph/graph.ts";
 
 const RUNS = { seed: 14, numRuns: 300 };
@@ -137,7 +137,7 @@ const graphArb = fc.integer({ min: 1, max: 10 }).chain((n) => {
         weight: Float64Array.from(ws),
       }))
     )
-    .map(graphHierarchy);
+    .map(forestHierarchyOnGraph);
 });
 
 /**

@@ -31,7 +31,7 @@ import {
   type Neighbours,
 } from "../lib/graph/point_graphs.ts";
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
-import { unsafeGraphHierarchy } from "../lib/forest/spanning_forest_on_graph.ts";
+import { unsafeForestHierarchyOnGraph } from "../lib/forest/spanning_forest_on_graph.ts";
 import { labelsAt } from "../lib/forest/spanning_forest.ts";
 import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
@@ -194,7 +194,7 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
     const nb = search();
     const knn = (performance.now() - t0) / 1e3;
     const g = joinComponents(neighbourGraph(nb), points);
-    const h = unsafeGraphHierarchy(g);
+    const h = unsafeForestHierarchyOnGraph(g);
     const all = (performance.now() - t0) / 1e3;
     return {
       nb,

@@ -12,7 +12,7 @@
  * 3. the perturbed partial Fenchel–Young loss with the labels on that graph (the dense
  *    supervised path's loss, restricted to the edges), weights −‖v_i − v_j‖² standardised by the
  *    moments of all n² pairs like the dense Σ, and its gradient G = ∂ℓ/∂V (n × d), the edge
- *    gradient chained to the embeddings on the CPU (`partialFyLossOfPoints`);
+ *    gradient chained to the embeddings on the CPU (`partialFyLossOfPointsOnGraph`);
  * 4. backward through the surrogate s(V) = ⟨stopGradient(G), V⟩: a `tf.customGrad` op whose
  *    forward value is the loss ℓ and whose backward is dy · G, so ∂s/∂θ = ∂ℓ/∂θ with the graph
  *    and the noise fixed.
@@ -30,7 +30,7 @@ import type { PartialLabels } from "../lib/constrained/constrained_forest_on_gra
 import { assertIntegerInRange } from "../lib/core/errors.ts";
 import {
   labelledNeighbourGraph,
-  partialFyLossOfPoints,
+  partialFyLossOfPointsOnGraph,
   type PointGraphLoss,
   type PointGraphLossOptions,
 } from "../lib/losses/point_graph_loss.ts";
@@ -42,7 +42,7 @@ import { tf } from "./deps/tfjs.ts";
 export const DEFAULT_GRAPH_NEIGHBOURS = 15;
 
 /**
- * Options of {@link graphClusterLossGrads}: the loss's (k, ε, samples, noise, antithetic,
+ * Options of {@link clusterLossGradsOnGraph}: the loss's (k, ε, samples, noise, antithetic,
  * `standardise`), how to run the forward pass, and the graph's.
  */
 export interface GraphClusterLossOptions extends PointGraphLossOptions {
@@ -149,12 +149,12 @@ function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
  * ```ts
  * import { tf } from "./deps/tfjs.ts";
  * import { applySgd } from "./cluster_loss.ts";
- * import { graphClusterLossGrads } from "./graph_cluster_loss.ts";
+ * import { clusterLossGradsOnGraph } from "./graph_cluster_loss.ts";
  * import assert from "node:assert/strict";
  * await tf.setBackend("cpu");
  * const x = tf.tensor2d([[0, 0], [0.1, 1], [3, 0], [3.1, 1], [0.2, 2], [3.2, 2]]);
  * const theta = tf.variable(tf.tensor2d([[1], [1]]));
- * const step = graphClusterLossGrads({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian",
+ * const step = clusterLossGradsOnGraph({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian",
  *   neighbours: 2 });
  * const r = await step(() => tf.matMul(x, theta), [0, 0, 1, 1, 0, 1], 0, [theta]);
  * assert.ok(r.loss >= 0);
@@ -163,7 +163,7 @@ function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
  * tf.dispose([x, theta]);
  * ```
  */
-export function graphClusterLossGrads(
+export function clusterLossGradsOnGraph(
   opts: GraphClusterLossOptions,
 ): (
   embed: () => tf.Tensor2D,
@@ -180,7 +180,7 @@ export function graphClusterLossGrads(
   const buildGraph = opts.buildGraph ??
     ((points: RectMatrix, labels: PartialLabels) =>
       labelledNeighbourGraph(points, labels, neighbours));
-  const cpuLoss = partialFyLossOfPoints(opts);
+  const cpuLoss = partialFyLossOfPointsOnGraph(opts);
 
   /** Steps 2–3 of the module doc on V's values. */
   const evaluate = (
@@ -252,3 +252,8 @@ export function graphClusterLossGrads(
     };
   };
 }
+
+// Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
+
+/** @deprecated Renamed {@link clusterLossGradsOnGraph}; this alias goes in the next version. */
+export const graphClusterLossGrads: typeof clusterLossGradsOnGraph = clusterLossGradsOnGraph;

@@ -2,11 +2,14 @@ import assert from "node:assert/strict";
 import { completeGraph } from "../lib/graph/graph.ts";
 import { fillStandardNormal, streamFor } from "../lib/core/random.ts";
 import { negSquaredDistances } from "../lib/core/similarity.ts";
-import { labelledNeighbourGraph, partialFyLossOfPoints } from "../lib/losses/point_graph_loss.ts";
+import {
+  labelledNeighbourGraph,
+  partialFyLossOfPointsOnGraph,
+} from "../lib/losses/point_graph_loss.ts";
 import { rectToRows } from "../lib/core/rect_matrix.ts";
 import { tf } from "./deps/tfjs.ts";
 import { clusterLossGrads } from "./cluster_loss.ts";
-import { graphClusterLossGrads, type GraphClusterLossOptions } from "./graph_cluster_loss.ts";
+import { clusterLossGradsOnGraph, type GraphClusterLossOptions } from "./graph_cluster_loss.ts";
 
 await tf.setBackend("cpu");
 
@@ -76,7 +79,7 @@ Deno.test("graph adapter on the complete graph: the dense adapter's loss and ∂
     await t.step(`standardise: ${standardise}`, async () => {
       const dense = await gradTheta(clusterLossGrads({ ...BASE, standardise }), 4);
       const graph = await gradTheta(
-        graphClusterLossGrads({
+        clusterLossGradsOnGraph({
           ...BASE,
           standardise,
           // Row-major upper triangle: the dense noise, coordinate for coordinate.
@@ -97,10 +100,10 @@ Deno.test("graph adapter on the complete graph: the dense adapter's loss and ∂
 
 Deno.test("graph adapter: ∂ℓ/∂θ = Xᵀ G with G the float64 gradient in the embeddings", async () => {
   const opts: GraphClusterLossOptions = { ...BASE, neighbours: 4 };
-  const got = await gradTheta(graphClusterLossGrads(opts), 6);
+  const got = await gradTheta(clusterLossGradsOnGraph(opts), 6);
   const v = embeddings();
   const g = labelledNeighbourGraph(v, LABELS, 4);
-  const want = partialFyLossOfPoints(opts)(v, g, LABELS, 6);
+  const want = partialFyLossOfPointsOnGraph(opts)(v, g, LABELS, 6);
   assert.ok(Math.abs(got.loss - want.loss) <= 1e-4 * want.loss, `${got.loss} vs ${want.loss}`);
   const xtg: number[] = [];
   for (let t = 0; t < D_IN; t++) {
@@ -115,8 +118,8 @@ Deno.test("graph adapter: ∂ℓ/∂θ = Xᵀ G with G the float64 gradient in t
 
 Deno.test("graph adapter: one pass and two passes give the same step", async () => {
   const opts = { ...BASE, neighbours: 5 };
-  const one = await gradTheta(graphClusterLossGrads({ ...opts, passes: "one" }), 8);
-  const two = await gradTheta(graphClusterLossGrads({ ...opts, passes: "two" }), 8);
+  const one = await gradTheta(clusterLossGradsOnGraph({ ...opts, passes: "one" }), 8);
+  const two = await gradTheta(clusterLossGradsOnGraph({ ...opts, passes: "two" }), 8);
   assert.deepEqual([one.passes, two.passes], [1, 2]);
   assert.equal(one.loss, two.loss);
   assert.deepEqual(one.g, two.g);
@@ -127,7 +130,7 @@ Deno.test("graph adapter: a few SGD steps lower the loss, no tensor leaks", asyn
   const labels = Array.from({ length: N }, (_, i) => i % K);
   const x = tf.tensor2d(X.map((row, i) => row.map((v, t) => v / 2 + (t === labels[i] ? 2 : 0))));
   const theta = tf.variable(tf.tensor2d(THETA0));
-  const step = graphClusterLossGrads({ ...BASE, samples: 32, neighbours: 4 });
+  const step = clusterLossGradsOnGraph({ ...BASE, samples: 32, neighbours: 4 });
   const before = tf.memory().numTensors;
   const losses: number[] = [];
   for (let s = 0; s < 30; s++) {
@@ -148,19 +151,19 @@ Deno.test("graph adapter: a few SGD steps lower the loss, no tensor leaks", asyn
 
 Deno.test("graph adapter: bad options and batches are refused, naming the value", async () => {
   assert.throws(
-    () => graphClusterLossGrads({ ...BASE, neighbours: 0 }),
+    () => clusterLossGradsOnGraph({ ...BASE, neighbours: 0 }),
     /Invalid neighbours = 0: neighbours must be an integer/,
   );
   assert.throws(
-    () => graphClusterLossGrads({ ...BASE, neighbours: 2.5 }),
+    () => clusterLossGradsOnGraph({ ...BASE, neighbours: 2.5 }),
     /Invalid neighbours = 2.5/,
   );
   assert.throws(
-    () => graphClusterLossGrads({ ...BASE, passes: "three" as "one" }),
+    () => clusterLossGradsOnGraph({ ...BASE, passes: "three" as "one" }),
     /Invalid passes = three/,
   );
   await assert.rejects(
-    gradTheta(graphClusterLossGrads({ ...BASE, neighbours: N }), 0),
+    gradTheta(clusterLossGradsOnGraph({ ...BASE, neighbours: N }), 0),
     /Invalid neighbours = 24: neighbours must be an integer in \[1, 23\] for a batch of n = 24/,
   );
 });

@@ -1,7 +1,7 @@
 /**
  * `deno task measure:loss`: the cost of the clustering loss alone in one training step, dense
  * (`clusterLossGrads`: n × n Σ in tfjs, read back, perturbed forests on n × n) against the kNN
- * graph (`graphClusterLossGrads`: embeddings read back, kNN graph, perturbed forests on its
+ * graph (`clusterLossGradsOnGraph`: embeddings read back, kNN graph, perturbed forests on its
  * edges, ∂ℓ/∂V on the CPU) — without a network: the embeddings are a variable V (n × d), so the
  * figure is what the loss adds to a step (forward of Σ, loss, backward to V).
  *
@@ -20,7 +20,7 @@ import { tf } from "../../tf/deps/tfjs.ts";
 import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import { clusterLossGrads } from "../../tf/cluster_loss.ts";
-import { graphClusterLossGrads } from "../../tf/graph_cluster_loss.ts";
+import { clusterLossGradsOnGraph } from "../../tf/graph_cluster_loss.ts";
 import { fillStandardNormal, streamFor, uniformOpen01 } from "../../lib/core/random.ts";
 
 /** Flags of `measure:loss`. */
@@ -109,7 +109,7 @@ async function timeCase(loss: "dense" | "graph", n: number, cfg: Config): Promis
   const v = tf.variable(tf.tensor2d(data, [n, d]));
   const opts = { k: cfg.classes!, epsilon: 0.1, samples: cfg.samples!, noise: "gaussian" } as const;
   const dense = clusterLossGrads(opts);
-  const graph = graphClusterLossGrads({ ...opts, neighbours: cfg.neighbours! });
+  const graph = clusterLossGradsOnGraph({ ...opts, neighbours: cfg.neighbours! });
   const embed = () => tf.mul(v, 1) as tf.Tensor2D;
   const walls: number[] = [], cpus: number[] = [], graphs: number[] = [];
   let edges: number | null = null;

@@ -111,14 +111,14 @@ export function classIds(
  * @example The label pulls point 3 to point 0's tree
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { constrainedForestOnGraph } from "./constrained_forest_on_graph.ts";
+ * import { constrainedSpanningForestOnGraph } from "./constrained_forest_on_graph.ts";
  * import assert from "node:assert/strict";
  * const g = graph(4, [[0, 1, -1], [1, 2, -1], [2, 3, -9], [0, 3, -50]]);
- * const f = constrainedForestOnGraph(g, 2, [5, null, 6, 5]);
+ * const f = constrainedSpanningForestOnGraph(g, 2, [5, null, 6, 5]);
  * assert.deepEqual([...f.labels], [0, 0, 1, 0]);
  * ```
  */
-export function constrainedForestOnGraph(
+export function constrainedSpanningForestOnGraph(
   g: Graph,
   k: number,
   labels: PartialLabels,
@@ -126,11 +126,11 @@ export function constrainedForestOnGraph(
   assertGraph("graph", g);
   assertIntegerInRange("k", k, 1, g.n, `for n = ${g.n}`);
   const { ids } = classIds("labels", labels, g.n);
-  return unsafeConstrainedForestOnGraph(g, k, ids);
+  return unsafeConstrainedSpanningForestOnGraph(g, k, ids);
 }
 
 /**
- * {@link constrainedForestOnGraph} on trusted inputs: `g` is not checked and `ids` are class ids
+ * {@link constrainedSpanningForestOnGraph} on trusted inputs: `g` is not checked and `ids` are class ids
  * 0..c−1 with −1 for unlabelled (from {@link classIds}). `k` and feasibility are checked.
  *
  * @param g A graph (not checked).
@@ -138,17 +138,17 @@ export function constrainedForestOnGraph(
  * @param ids Class id per point, −1 if unlabelled (not checked).
  * @param order The edges by decreasing weight, ties by index, when already computed.
  * @returns The forest.
- * @throws {RangeError | InfeasibleConstraintsError} As {@link constrainedForestOnGraph}.
+ * @throws {RangeError | InfeasibleConstraintsError} As {@link constrainedSpanningForestOnGraph}.
  *
  * @example
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { unsafeConstrainedForestOnGraph } from "./constrained_forest_on_graph.ts";
- * const f = unsafeConstrainedForestOnGraph(graph(2, [[0, 1, 1]]), 2, new Int32Array([0, 1]));
+ * import { unsafeConstrainedSpanningForestOnGraph } from "./constrained_forest_on_graph.ts";
+ * const f = unsafeConstrainedSpanningForestOnGraph(graph(2, [[0, 1, 1]]), 2, new Int32Array([0, 1]));
  * if (f.edgeIndex.length !== 0) throw new Error();
  * ```
  */
-export function unsafeConstrainedForestOnGraph(
+export function unsafeConstrainedSpanningForestOnGraph(
   g: Graph,
   k: number,
   ids: Int32Array,
@@ -213,7 +213,7 @@ function rejectionKruskal(
 /**
  * Transductive labelling on a graph: the forest Kruskal builds when it rejects every merge of
  * two classes (run to the end; a greedy, see the module doc), and each point labelled with the
- * class of its tree. Unlike {@link constrainedForestOnGraph} a class
+ * class of its tree. Unlike {@link constrainedSpanningForestOnGraph} a class
  * may occupy several trees (must-link is relaxed), so it never fails: every point of a
  * connected component that holds a label gets one; points of unlabelled components get null.
  * Each labelled point keeps its own label. O(m log m + n).
@@ -325,3 +325,13 @@ function pruneLightest(g: Graph, edges: Int32Array, ids: Int32Array, drop: numbe
   for (let t = 0, o = 0; t < m; t++) if (!gone[t]) out[o++] = edges[t];
   return out;
 }
+
+// Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
+
+/** @deprecated Renamed {@link constrainedSpanningForestOnGraph}; this alias goes in the next version. */
+export const constrainedForestOnGraph: typeof constrainedSpanningForestOnGraph =
+  constrainedSpanningForestOnGraph;
+
+/** @deprecated Renamed {@link unsafeConstrainedSpanningForestOnGraph}; this alias goes in the next version. */
+export const unsafeConstrainedForestOnGraph: typeof unsafeConstrainedSpanningForestOnGraph =
+  unsafeConstrainedSpanningForestOnGraph;

@@ -222,7 +222,7 @@ function assertForestHierarchy(h: unknown): asserts h is Hierarchy {
     x.weights.length > x.n - 1
   ) {
     throw new TypeError(
-      `Expected h to be a Hierarchy from forestHierarchy(sigma) or graphHierarchy(g), got ${
+      `Expected h to be a Hierarchy from forestHierarchy(sigma) or forestHierarchyOnGraph(g), got ${
         show(h)
       }`,
     );
@@ -305,7 +305,7 @@ function condense(h: Hierarchy, minSize: number): Condensed {
  * components c (1 for `forestHierarchy`) plus the number of genuine splits, i.e. merges that
  * join two clusters of at least `minSize` points each. O(n α(n)).
  *
- * @param h A hierarchy from `forestHierarchy` or `graphHierarchy` (possibly disconnected).
+ * @param h A hierarchy from `forestHierarchy` or `forestHierarchyOnGraph` (possibly disconnected).
  * @param minSize The minimum cluster size, an integer in [1, n].
  * @returns The largest k that `cutAtMinSize(h, k, minSize)` accepts.
  * @throws {TypeError | RangeError} If `h` is not a hierarchy, `minSize` is not an integer in
@@ -361,7 +361,7 @@ export interface MinSizeCut {
  * that number; a connected component smaller than `minSize` is a RangeError too (no cut can
  * enlarge it). O(n α(n)) after the hierarchy: two union–find passes, no n × n.
  *
- * @param h A hierarchy from `forestHierarchy` or `graphHierarchy` (possibly disconnected).
+ * @param h A hierarchy from `forestHierarchy` or `forestHierarchyOnGraph` (possibly disconnected).
  * @param k Number of clusters, an integer in [c, n].
  * @param minSize The minimum cluster size, an integer in [1, n].
  * @returns Labels 0..k−1, cluster sizes, and the merges undone.

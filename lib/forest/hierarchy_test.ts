@@ -11,7 +11,7 @@ import {
 import { negSquaredDistances } from "../core/similarity.ts";
 import { forestAt, forestHierarchy, type Hierarchy, labelsAt } from "./spanning_forest.ts";
 import { graph } from "../graph/graph.ts";
-import { graphHierarchy } from "./spanning_forest_on_graph.ts";
+import { forestHierarchyOnGraph } from "./spanning_forest_on_graph.ts";
 
 /** Canonical form of a partition: each label replaced by the first index holding it. */
 const canonical = (labels: ArrayLike<number>) => {
@@ -147,7 +147,7 @@ Deno.test("cutAtMinSize with minSize 1 is labelsAt at every k (scipy fixture)", 
 Deno.test("cutAtMinSize on a disconnected graph hierarchy: components are clusters, k ≥ c", () => {
   // Two components: a path 0–1–2–3 (weights −1, −9, −1) and a path 4–5–6 (weights −1, −1).
   const g = graph(7, [[0, 1, -1], [1, 2, -9], [2, 3, -1], [4, 5, -1], [5, 6, -1]]);
-  const gh = graphHierarchy(g);
+  const gh = forestHierarchyOnGraph(g);
   assert.equal(gh.components, 2);
   assert.deepEqual([...cutAtMinSize(gh, 2, 3).labels], [0, 0, 0, 0, 1, 1, 1]);
   // The 1–2 edge splits {0, 1} from {2, 3}: genuine at minSize 2, the only one.
@@ -171,7 +171,7 @@ Deno.test("cutAtMinSize on a disconnected graph hierarchy: components are cluste
   );
   assert.throws(() => maxClustersAtMinSize(gh, 4), /Invalid minSize = 4/);
   // Isolated points: a graph without edges has only singleton components.
-  const bare = graphHierarchy(graph(3, []));
+  const bare = forestHierarchyOnGraph(graph(3, []));
   assert.deepEqual([...cutAtMinSize(bare, 3, 1).labels], [0, 1, 2]);
 });
 

@@ -186,7 +186,7 @@ function graphHierarchyOf(g: Graph): GraphHierarchy {
 /**
  * The whole single-linkage hierarchy of a graph in O(m log m) worst case (O(m) radix sort plus
  * union–find): its n − c merges in decreasing similarity. Read a level with
- * {@link graphForestAt}, or `labelsAt` / `forestAt` from `spanning_forest.ts`.
+ * {@link forestAtOnGraph}, or `labelsAt` / `forestAt` from `spanning_forest.ts`.
  *
  * @param g A valid graph.
  * @returns The hierarchy, with the number of connected components.
@@ -195,20 +195,20 @@ function graphHierarchyOf(g: Graph): GraphHierarchy {
  * @example Two components: levels k = 2, 3 only
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { graphForestAt, graphHierarchy } from "./spanning_forest_on_graph.ts";
+ * import { forestAtOnGraph, forestHierarchyOnGraph } from "./spanning_forest_on_graph.ts";
  * import assert from "node:assert/strict";
- * const h = graphHierarchy(graph(4, [[0, 1, -1], [1, 2, -5], [0, 2, -3]]));
+ * const h = forestHierarchyOnGraph(graph(4, [[0, 1, -1], [1, 2, -5], [0, 2, -3]]));
  * assert.equal(h.components, 2);
- * assert.deepEqual([...graphForestAt(h, 2).labels], [0, 0, 0, 1]);
+ * assert.deepEqual([...forestAtOnGraph(h, 2).labels], [0, 0, 0, 1]);
  * ```
  */
-export function graphHierarchy(g: Graph): GraphHierarchy {
+export function forestHierarchyOnGraph(g: Graph): GraphHierarchy {
   assertGraph("graph", g);
   return graphHierarchyOf(g);
 }
 
 /**
- * {@link graphHierarchy} without validating `g` (for inputs valid by construction).
+ * {@link forestHierarchyOnGraph} without validating `g` (for inputs valid by construction).
  *
  * @param g A graph (not checked).
  * @returns The hierarchy.
@@ -216,11 +216,11 @@ export function graphHierarchy(g: Graph): GraphHierarchy {
  * @example
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { unsafeGraphHierarchy } from "./spanning_forest_on_graph.ts";
- * if (unsafeGraphHierarchy(graph(2, [[0, 1, 1]])).components !== 1) throw new Error();
+ * import { unsafeForestHierarchyOnGraph } from "./spanning_forest_on_graph.ts";
+ * if (unsafeForestHierarchyOnGraph(graph(2, [[0, 1, 1]])).components !== 1) throw new Error();
  * ```
  */
-export function unsafeGraphHierarchy(g: Graph): GraphHierarchy {
+export function unsafeForestHierarchyOnGraph(g: Graph): GraphHierarchy {
   return graphHierarchyOf(g);
 }
 
@@ -251,7 +251,7 @@ export function assertGraphK(k: unknown, n: number, components: number): asserts
 /**
  * The maximum-weight k-forest of a graph read off its hierarchy (the first n − k merges).
  *
- * @param h A hierarchy from {@link graphHierarchy}.
+ * @param h A hierarchy from {@link forestHierarchyOnGraph}.
  * @param k Number of trees, an integer in [c, n] (c = `h.components`).
  * @returns The forest with edge indices, labels and value.
  * @throws {RangeError} If `k` is not an integer in [c, n].
@@ -259,12 +259,12 @@ export function assertGraphK(k: unknown, n: number, components: number): asserts
  * @example
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { graphForestAt, graphHierarchy } from "./spanning_forest_on_graph.ts";
- * const f = graphForestAt(graphHierarchy(graph(3, [[0, 1, 2], [1, 2, 1]])), 2);
+ * import { forestAtOnGraph, forestHierarchyOnGraph } from "./spanning_forest_on_graph.ts";
+ * const f = forestAtOnGraph(forestHierarchyOnGraph(graph(3, [[0, 1, 2], [1, 2, 1]])), 2);
  * if (f.value !== 4 || f.edgeIndex.join() !== "0") throw new Error();
  * ```
  */
-export function graphForestAt(h: GraphHierarchy, k: number): GraphForest {
+export function forestAtOnGraph(h: GraphHierarchy, k: number): GraphForest {
   assertGraphK(k, h.n, h.components);
   const n = h.n, m = n - k, sets = new DisjointSets(n);
   let value = 0;
@@ -295,22 +295,22 @@ export function graphForestAt(h: GraphHierarchy, k: number): GraphForest {
  * @example Two clusters on a path
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { graphMaxSpanningForest } from "./spanning_forest_on_graph.ts";
+ * import { maxSpanningForestOnGraph } from "./spanning_forest_on_graph.ts";
  * import assert from "node:assert/strict";
  * const g = graph(4, [[0, 1, -1], [1, 2, -81], [2, 3, -1]]);
- * const f = graphMaxSpanningForest(g, 2);
+ * const f = maxSpanningForestOnGraph(g, 2);
  * assert.deepEqual([...f.labels], [0, 0, 1, 1]);
  * assert.equal(f.value, -4);
  * ```
  */
-export function graphMaxSpanningForest(g: Graph, k: number): GraphForest {
+export function maxSpanningForestOnGraph(g: Graph, k: number): GraphForest {
   assertGraph("graph", g);
   assertIntegerInRange("k", k, 1, g.n, `for n = ${g.n}`);
-  return unsafeGraphMaxSpanningForest(g, k);
+  return unsafeMaxSpanningForestOnGraph(g, k);
 }
 
 /**
- * {@link graphMaxSpanningForest} without validating `g` (k is still checked against the
+ * {@link maxSpanningForestOnGraph} without validating `g` (k is still checked against the
  * components): the solver of the Monte-Carlo loops, whose perturbed graphs are valid by
  * construction.
  *
@@ -324,11 +324,11 @@ export function graphMaxSpanningForest(g: Graph, k: number): GraphForest {
  * @example
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { unsafeGraphMaxSpanningForest } from "./spanning_forest_on_graph.ts";
- * if (unsafeGraphMaxSpanningForest(graph(2, [[0, 1, 3]]), 1).value !== 6) throw new Error();
+ * import { unsafeMaxSpanningForestOnGraph } from "./spanning_forest_on_graph.ts";
+ * if (unsafeMaxSpanningForestOnGraph(graph(2, [[0, 1, 3]]), 1).value !== 6) throw new Error();
  * ```
  */
-export function unsafeGraphMaxSpanningForest(
+export function unsafeMaxSpanningForestOnGraph(
   g: Graph,
   k: number,
   order?: Int32Array,
@@ -340,3 +340,22 @@ export function unsafeGraphMaxSpanningForest(
   if (count < n - k) assertGraphK(k, n, sets.count); // ran out of edges: c = sets.count > k
   return graphForestOf(g, out, sets);
 }
+
+// Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
+
+/** @deprecated Renamed {@link maxSpanningForestOnGraph}; this alias goes in the next version. */
+export const graphMaxSpanningForest: typeof maxSpanningForestOnGraph = maxSpanningForestOnGraph;
+
+/** @deprecated Renamed {@link unsafeMaxSpanningForestOnGraph}; this alias goes in the next version. */
+export const unsafeGraphMaxSpanningForest: typeof unsafeMaxSpanningForestOnGraph =
+  unsafeMaxSpanningForestOnGraph;
+
+/** @deprecated Renamed {@link forestHierarchyOnGraph}; this alias goes in the next version. */
+export const graphHierarchy: typeof forestHierarchyOnGraph = forestHierarchyOnGraph;
+
+/** @deprecated Renamed {@link unsafeForestHierarchyOnGraph}; this alias goes in the next version. */
+export const unsafeGraphHierarchy: typeof unsafeForestHierarchyOnGraph =
+  unsafeForestHierarchyOnGraph;
+
+/** @deprecated Renamed {@link forestAtOnGraph}; this alias goes in the next version. */
+export const graphForestAt: typeof forestAtOnGraph = forestAtOnGraph;

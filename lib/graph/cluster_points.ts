@@ -21,7 +21,10 @@
  */
 import { assertIntegerInRange, show } from "../core/errors.ts";
 import type { Graph } from "./graph.ts";
-import { graphForestAt, unsafeGraphHierarchy } from "../forest/spanning_forest_on_graph.ts";
+import {
+  forestAtOnGraph,
+  unsafeForestHierarchyOnGraph,
+} from "../forest/spanning_forest_on_graph.ts";
 import { fromData } from "../core/matrix.ts";
 import { checkGemm } from "./exact_neighbours.ts";
 import { approximateNeighbours } from "./nn_descent.ts";
@@ -198,8 +201,8 @@ export function clusterPoints(
     graph = joinComponents(graph, p);
   }
   onProgress?.({ stage: "forest", done: 0, total: 1 });
-  const hierarchy = unsafeGraphHierarchy(graph);
-  const forest = graphForestAt(hierarchy, k);
+  const hierarchy = unsafeForestHierarchyOnGraph(graph);
+  const forest = forestAtOnGraph(hierarchy, k);
   onProgress?.({ stage: "forest", done: 1, total: 1 });
   return { labels: forest.labels, forest, hierarchy, graph, method };
 }

@@ -108,9 +108,9 @@ function assert2d(p: RectMatrix): void {
  * @example Four corners of a unit square and a far point
  * ```ts
  * import { delaunayGraph } from "./point_graphs.ts";
- * import { graphMaxSpanningForest } from "../forest/spanning_forest_on_graph.ts";
+ * import { maxSpanningForestOnGraph } from "../forest/spanning_forest_on_graph.ts";
  * const g = delaunayGraph([[0, 0], [1, 0], [0, 1], [1, 1], [9, 9]]);
- * const f = graphMaxSpanningForest(g, 2);
+ * const f = maxSpanningForestOnGraph(g, 2);
  * if (f.labels.join() !== "0,0,0,0,1") throw new Error();
  * ```
  */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { matrix } from "../core/matrix.ts";
 import { maxSpanningForest } from "../forest/spanning_forest.ts";
 import { graphComponents } from "./graph.ts";
-import { graphMaxSpanningForest } from "../forest/spanning_forest_on_graph.ts";
+import { maxSpanningForestOnGraph } from "../forest/spanning_forest_on_graph.ts";
 import {
   delaunayGraph,
   exactNeighbours,
@@ -42,7 +42,7 @@ Deno.test("delaunayGraph: its forests are exact single linkage at every k", () =
     assert.ok(g.from.length <= 3 * n - 6);
     for (const k of [1, 2, 3, 7, 20, 75, n]) {
       assert.ok(
-        samePartition(graphMaxSpanningForest(g, k).labels, denseLabels(pts, k)),
+        samePartition(maxSpanningForestOnGraph(g, k).labels, denseLabels(pts, k)),
         `k = ${k}`,
       );
     }
@@ -53,13 +53,13 @@ Deno.test("delaunayGraph: collinear points, duplicates, tiny inputs", () => {
   const line = [[0, 0], [3, 3], [1, 1], [7, 7], [1.5, 1.5]]; // distinct gaps: no ties
   const g = delaunayGraph(line);
   for (let k = 1; k <= 5; k++) {
-    assert.ok(samePartition(graphMaxSpanningForest(g, k).labels, denseLabels(line, k)));
+    assert.ok(samePartition(maxSpanningForestOnGraph(g, k).labels, denseLabels(line, k)));
   }
   const dup = [[0, 0], [1, 0], [0, 1], [1, 0], [5, 5], [0, 0]];
   const gd = delaunayGraph(dup);
   assert.equal(graphComponents(gd).count, 1);
   const dense = maxSpanningForest(matrix(dup.map((a) => dup.map((b) => -dist2(a, b)))), 3);
-  assert.equal(graphMaxSpanningForest(gd, 3).value, dense.value);
+  assert.equal(maxSpanningForestOnGraph(gd, 3).value, dense.value);
   assert.equal(delaunayGraph([[1, 2]]).from.length, 0);
   for (const same of [[[1, 2], [1, 2]], [[1, 2], [1, 2], [1, 2], [3, 4], [3, 4]]]) {
     assert.equal(graphComponents(delaunayGraph(same)).count, 1, `${same.length} points`);
@@ -123,7 +123,7 @@ Deno.test("joinComponents: spans, keeps every original edge, joins by real dista
     assert.equal(j.weight[e], -dist2(pts[j.from[e]], pts[j.to[e]]));
   }
   // Clusters at k = 3 are the three groups.
-  assert.deepEqual([...graphMaxSpanningForest(j, 3).labels], [0, 0, 1, 1, 2]);
+  assert.deepEqual([...maxSpanningForestOnGraph(j, 3).labels], [0, 0, 1, 1, 2]);
   assert.equal(joinComponents(j, pts), j);
   assert.throws(() => joinComponents(g, [[0, 0]]), /1 rows but the graph has n = 5/);
 });

@@ -26,9 +26,9 @@ import { assertGraph, edgeLookup, type Graph } from "../graph/graph.ts";
 import {
   classIds,
   type PartialLabels,
-  unsafeConstrainedForestOnGraph,
+  unsafeConstrainedSpanningForestOnGraph,
 } from "../constrained/constrained_forest_on_graph.ts";
-import { unsafeGraphMaxSpanningForest } from "../forest/spanning_forest_on_graph.ts";
+import { unsafeMaxSpanningForestOnGraph } from "../forest/spanning_forest_on_graph.ts";
 import { forEachGraphPerturbation } from "../perturbed/perturbed_on_graph.ts";
 import {
   assertSeed,
@@ -175,7 +175,7 @@ export function fyLossOnGraph(
     const m = g.weight.length, marks = new Int8Array(m), grad = new Float64Array(m);
     let total = 0;
     forEachGraphPerturbation(g, perturbed, seed, ({ graph }) => {
-      const free = unsafeGraphMaxSpanningForest(graph, k).edgeIndex;
+      const free = unsafeMaxSpanningForestOnGraph(graph, k).edgeIndex;
       for (let t = 0; t < free.length; t++) grad[free[t]] += 1;
       total += edgeGap(marks, graph.weight, free, y);
     });
@@ -222,8 +222,8 @@ export function partialFyLossOnGraph(
     let total = 0;
     forEachGraphPerturbation(g, perturbed, seed, ({ graph }) => {
       const order = argsortDescending(graph.weight); // one sort for both solves
-      const free = unsafeGraphMaxSpanningForest(graph, k, order).edgeIndex;
-      const bound = unsafeConstrainedForestOnGraph(graph, k, ids, order).edgeIndex;
+      const free = unsafeMaxSpanningForestOnGraph(graph, k, order).edgeIndex;
+      const bound = unsafeConstrainedSpanningForestOnGraph(graph, k, ids, order).edgeIndex;
       for (let t = 0; t < free.length; t++) grad[free[t]] += 1;
       for (let t = 0; t < bound.length; t++) grad[bound[t]] -= 1;
       total += edgeGap(marks, graph.weight, free, bound);

@@ -279,7 +279,7 @@ export function pairMoments(points: PointsLike): PairMoments {
   return { mean: -g.meanD, variance: g.variance };
 }
 
-/** Options of {@link partialFyLossOfPoints}. */
+/** Options of {@link partialFyLossOfPointsOnGraph}. */
 export interface PointGraphLossOptions extends GraphFyLossOptions {
   /** Standardise the weights by the moments of all n² pairs (module doc). Default true. */
   readonly standardise?: boolean;
@@ -312,17 +312,17 @@ export interface PointGraphLoss {
  * @example Points 1 and 2 labelled together, 0 apart: descent pulls 1 and 2 together
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { partialFyLossOfPoints } from "./point_graph_loss.ts";
+ * import { partialFyLossOfPointsOnGraph } from "./point_graph_loss.ts";
  * import assert from "node:assert/strict";
  * const pts = { rows: 4, cols: 1, data: new Float64Array([0, 0.1, 3, 3.1]) };
  * const g = graph(4, [[0, 1, 0], [1, 2, 0], [2, 3, 0]]);
- * const loss = partialFyLossOfPoints({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian" });
+ * const loss = partialFyLossOfPointsOnGraph({ k: 2, epsilon: 0.1, samples: 10, noise: "gaussian" });
  * const { loss: l, grad } = loss(pts, g, [0, 1, 1, null], 0);
  * assert.ok(l > 0);
  * assert.ok(grad[1] < 0 && grad[2] > 0); // −grad moves point 1 right and point 2 left
  * ```
  */
-export function partialFyLossOfPoints(
+export function partialFyLossOfPointsOnGraph(
   opts: PointGraphLossOptions,
 ): (points: PointsLike, g: Graph, labels: PartialLabels, seed: number) => PointGraphLoss {
   const standardise = opts.standardise ?? true;
@@ -406,3 +406,9 @@ function addMomentTerms(
     }
   }
 }
+
+// Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
+
+/** @deprecated Renamed {@link partialFyLossOfPointsOnGraph}; this alias goes in the next version. */
+export const partialFyLossOfPoints: typeof partialFyLossOfPointsOnGraph =
+  partialFyLossOfPointsOnGraph;

@@ -9,13 +9,13 @@ import {
   type Graph,
   graphComponents,
 } from "../graph/graph.ts";
-import { constrainedForestOnGraph } from "../constrained/constrained_forest_on_graph.ts";
+import { constrainedSpanningForestOnGraph } from "../constrained/constrained_forest_on_graph.ts";
 import { knnGraph } from "../graph/point_graphs.ts";
 import {
   joinClasses,
   labelledNeighbourGraph,
   pairMoments,
-  partialFyLossOfPoints,
+  partialFyLossOfPointsOnGraph,
 } from "./point_graph_loss.ts";
 import { rectFromData, type RectMatrix, rectToRows } from "../core/rect_matrix.ts";
 import { fillStandardNormal, streamFor } from "../core/random.ts";
@@ -81,7 +81,7 @@ Deno.test("complete graph: loss, edge gradient and point gradient are the dense 
       const denseGrad = negSquaredDistancesVjp(rows, gSigma).flat();
 
       const g = completeGraph(raw); // row-major: the dense noise coordinates
-      const got = partialFyLossOfPoints({ ...opts, standardise: std })(points, g, labels, 5);
+      const got = partialFyLossOfPointsOnGraph({ ...opts, standardise: std })(points, g, labels, 5);
       assert.ok(dense.loss > 0.1, `dense loss ${dense.loss} should be clearly positive`);
       close(got.loss, dense.loss, 1e-9, "loss");
       for (let e = 0; e < g.from.length; e++) {
@@ -121,7 +121,7 @@ Deno.test("gradient in the points matches central finite differences (float64)",
   const g = labelledNeighbourGraph(points, labels, 3);
   for (const std of [false, true]) {
     await t.step(`standardise: ${std}`, () => {
-      const f = partialFyLossOfPoints({
+      const f = partialFyLossOfPointsOnGraph({
         k,
         epsilon: 0.2,
         samples: 16,
@@ -148,7 +148,7 @@ Deno.test("standardised loss is invariant to translating and scaling the points"
   const { points, labels } = labelledPoints(30, 5, 4, 31);
   labels[1] = 3;
   const g = labelledNeighbourGraph(points, labels, 4);
-  const f = partialFyLossOfPoints({ k: 4, epsilon: 0.1, samples: 10, noise: "gaussian" });
+  const f = partialFyLossOfPointsOnGraph({ k: 4, epsilon: 0.1, samples: 10, noise: "gaussian" });
   const base = f(points, g, labels, 2);
   const moved = rectFromData(30, 5, points.data.map((v, i) => 2.5 * v + (i % 5)));
   const other = f(moved, g, labels, 2);
@@ -163,7 +163,7 @@ Deno.test("no label: zero loss and zero gradient", () => {
   const { points } = labelledPoints(12, 2, 3, 41);
   const labels = new Array<null>(12).fill(null);
   const g = labelledNeighbourGraph(points, labels, 3);
-  const r = partialFyLossOfPoints({ k: 3, epsilon: 0.1, samples: 6, noise: "gaussian" })(
+  const r = partialFyLossOfPointsOnGraph({ k: 3, epsilon: 0.1, samples: 6, noise: "gaussian" })(
     points,
     g,
     labels,
@@ -200,7 +200,7 @@ Deno.test("labelledNeighbourGraph: kNN edges kept, every class joined, constrain
   const labels = Array.from({ length: 120 }, (_, i) => (i * 7919) % 5);
   const knn = knnGraph(points, 4);
   assert.ok(!classesConnected(knn, labels), "test needs a kNN graph that splits a class");
-  assert.throws(() => constrainedForestOnGraph(knn, 5, labels), InfeasibleConstraintsError);
+  assert.throws(() => constrainedSpanningForestOnGraph(knn, 5, labels), InfeasibleConstraintsError);
 
   const g = labelledNeighbourGraph(points, labels, 4);
   assertGraph("graph", g);
@@ -208,7 +208,7 @@ Deno.test("labelledNeighbourGraph: kNN edges kept, every class joined, constrain
   for (let e = 0; e < knn.from.length; e++) assert.notEqual(find(knn.from[e], knn.to[e]), -1);
   assert.equal(graphComponents(g).count, 1);
   assert.ok(classesConnected(g, labels));
-  const f = constrainedForestOnGraph(g, 5, labels);
+  const f = constrainedSpanningForestOnGraph(g, 5, labels);
   assert.equal(new Set(f.labels).size, 5);
   // A graph whose classes are already connected comes back unchanged.
   assert.equal(joinClasses(g, points, labels), g);
@@ -228,7 +228,7 @@ Deno.test("bad input is refused with the argument and the value named", () => {
   assert.throws(() => labelledNeighbourGraph(points, [0, 1], 2), /Invalid labels: length 2/);
   assert.throws(
     () =>
-      partialFyLossOfPoints({
+      partialFyLossOfPointsOnGraph({
         k: 2,
         epsilon: 0.1,
         samples: 2,
@@ -238,7 +238,7 @@ Deno.test("bad input is refused with the argument and the value named", () => {
     /Expected standardise to be a boolean, got 1/,
   );
   const g = labelledNeighbourGraph(points, labels, 2);
-  const f = partialFyLossOfPoints({ k: 2, epsilon: 0.1, samples: 2, noise: "gaussian" });
+  const f = partialFyLossOfPointsOnGraph({ k: 2, epsilon: 0.1, samples: 2, noise: "gaussian" });
   assert.throws(
     () => f(rectFromData(5, 2, new Float64Array(10)), g, labels, 0),
     /Invalid points: 5 rows but the graph has n = 6 points/,

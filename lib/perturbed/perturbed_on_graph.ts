@@ -85,7 +85,7 @@ export function forEachGraphPerturbation(
 
 /**
  * The graph form of {@link makePerturbed}: wraps any graph solver (unconstrained
- * `unsafeGraphMaxSpanningForest`, constrained `unsafeConstrainedForestOnGraph`, …) into a pure
+ * `unsafeMaxSpanningForestOnGraph`, constrained `unsafeConstrainedSpanningForestOnGraph`, …) into a pure
  * function `(graph, seed) => { adjacency, connectivity, value }` of per-edge Monte-Carlo
  * estimates. Same `(graph, seed)` ⇒ bit-identical result.
  *
@@ -99,11 +99,11 @@ export function forEachGraphPerturbation(
  * @example Two well separated pairs
  * ```ts
  * import { graph } from "../graph/graph.ts";
- * import { unsafeGraphMaxSpanningForest } from "../forest/spanning_forest_on_graph.ts";
+ * import { unsafeMaxSpanningForestOnGraph } from "../forest/spanning_forest_on_graph.ts";
  * import { makePerturbedOnGraph } from "./perturbed_on_graph.ts";
  * import assert from "node:assert/strict";
  * const g = graph(4, [[0, 1, -1], [1, 2, -9], [2, 3, -1]]);
- * const est = makePerturbedOnGraph((h) => unsafeGraphMaxSpanningForest(h, 2),
+ * const est = makePerturbedOnGraph((h) => unsafeMaxSpanningForestOnGraph(h, 2),
  *   { epsilon: 0.1, samples: 50, noise: "gaussian" })(g, 0);
  * assert.deepEqual([...est.adjacency], [1, 0, 1]);
  * ```
