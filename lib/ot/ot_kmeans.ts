@@ -108,7 +108,18 @@ export interface OtKMeansResult {
   readonly lastSinkhorn: SinkhornResult;
 }
 
-function checkSizes(sizes: Float64Array | readonly number[] | undefined, k: number): Float64Array {
+/**
+ * Validated cluster proportions: uniform 1/k when absent, else length k, entries > 0, sum 1.
+ *
+ * @param sizes The proportions as given.
+ * @param k The number of centroids.
+ * @returns The proportions as a fresh Float64Array.
+ * @throws {TypeError | RangeError} On a wrong type, length, entry or sum.
+ */
+export function checkSizes(
+  sizes: Float64Array | readonly number[] | undefined,
+  k: number,
+): Float64Array {
   if (sizes === undefined) return new Float64Array(k).fill(1 / k);
   if (!(sizes instanceof Float64Array) && !Array.isArray(sizes)) {
     throw new TypeError(`Expected sizes to be a Float64Array or number[], got ${show(sizes)}`);
