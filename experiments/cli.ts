@@ -601,10 +601,11 @@ export const mnistCommand: Command<typeof mnistFlags> = {
         : null,
   ],
   presets: {
-    // The paper's LeNet on the wasm backend with our OpenBLAS kernels (README, "Backends"), Adam
+    // The paper's LeNet on the wasm backend with our OpenBLAS kernels (docs/backends.md), Adam
     // lr 1e-3 with cosine decay over 10 000 steps. The checkpoint is chosen on all 78
     // validation batches: on 20 (1280 easy-half images) validation precision saturates at
-    // 0.9998 by step 3250 and picks that checkpoint by noise (test 0.9775, README).
+    // 0.9998 by step 3250 and picks that checkpoint by noise (test 0.9775;
+    // docs/experiments/mnist.md).
     quick: {
       model: "paper-lenet",
       backend: "wasm",

@@ -1,5 +1,5 @@
 /**
- * Data-set-level evaluation of an embedding (issue 14): what the batch-wise precision of
+ * Data-set-level evaluation of an embedding: what the batch-wise precision of
  * exp:mnist does not say — does the embedding cluster and label a whole data set?
  *
  * 1. The symmetrised 15-NN graph of the n points (exact up to {@link EXACT_KNN_MAX_POINTS}

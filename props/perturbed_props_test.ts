@@ -1,6 +1,6 @@
 /**
- * Properties of the perturbed solvers and the (partial) Fenchel–Young losses — issue 4, items
- * 1–6: gradients (Definition 6), Proposition 1, Proposition 2, convexity, MC rates, determinism.
+ * Properties of the perturbed solvers and the (partial) Fenchel–Young losses: gradients
+ * (Definition 6), Proposition 1, Proposition 2, convexity, MC rates, determinism.
  *
  * Monte-Carlo tolerances. Where an identity holds sample by sample under common random numbers
  * (CRN: same seed ⇒ same Z_b), it is checked to rounding precision. Where two estimators only

@@ -9,8 +9,8 @@
  *     deno task bench:compare -- --large # adds n = 10 000 (Σ is 800 MB)
  *
  * Needs python3 with numpy and scipy; without them it says so and times our side only.
- * Exits with status 1 when a partition differs from scipy's at some k (the README's claim "same
- * partition at every k" rests on this check), 0 otherwise.
+ * Exits with status 1 when a partition differs from scipy's at some k (the claim "same partition
+ * at every k" of docs/benchmarks.md rests on this check), 0 otherwise.
  */
 import { memoryFloorPassFor, negSquaredDistanceMatrix, randomPoints } from "../bench/inputs.ts";
 import {
@@ -35,7 +35,7 @@ export const benchCompareCommand: Command<typeof benchCompareFlags> = {
     "with a partition check at every k (needs python3 with numpy and scipy for the scipy side).",
   flags: benchCompareFlags,
 };
-const helper = new URL("./single_linkage_scipy.py", import.meta.url).pathname;
+const helper = new URL("../python/single_linkage_scipy.py", import.meta.url).pathname;
 
 /** Milliseconds with two decimals below 10 ms (n = 256 takes a fraction of a millisecond). */
 const ms = (t: number): string => t.toFixed(t < 10 ? 2 : 1);

@@ -1,7 +1,7 @@
 /**
  * `deno task bench:torch`: spanclust's train step on the wasm backend (OpenBLAS when present)
  * beside PyTorch CPU on the same machine in the same run, network by network: the paper LeNet,
- * the small CNN, the MLP and the OT k-means autoencoder (scripts/bench_torch.py mirrors
+ * the small CNN, the MLP and the OT k-means autoencoder (python/bench_torch.py mirrors
  * experiments/models.ts layer for layer; the parameter counts are checked equal).
  *
  * Each side reports the better of one thread and all cores (OpenBLAS threads for ours,
@@ -49,7 +49,13 @@ interface TorchRow {
 
 async function torchTimes(python: string, model: string, steps: number): Promise<TorchRow[]> {
   const out = await new Deno.Command(python, {
-    args: ["scripts/bench_torch.py", "--models", model, "--steps", String(steps)],
+    args: [
+      new URL("../python/bench_torch.py", import.meta.url).pathname,
+      "--models",
+      model,
+      "--steps",
+      String(steps),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -4,8 +4,9 @@
  *
  *     deno run scripts/constrained_optimality.ts [trials=2000] [n=8] [min-rate-percent]
  *
- * With a third argument it exits with status 1 when the rate is below it (e.g. the README's
- * documented rate minus a margin); `lib/constrained/constrained_general_test.ts` asserts the n = 6 rate.
+ * With a third argument it exits with status 1 when the rate is below it (e.g. the rate in
+ * docs/constrained.md minus a margin); `lib/constrained/constrained_general_test.ts` asserts
+ * the n = 6 rate.
  */
 import {
   constrainedSpanningForest,

@@ -1,6 +1,6 @@
 /**
  * `deno task compare:batch`: what seeing 1024 points per step does to MNIST test precision,
- * against the paper's batches of 64, at equal training time (issue 14).
+ * against the paper's batches of 64, at equal training time.
  *
  *     deno task compare:batch --minutes 20                    # paper LeNet on wasm (quick preset)
  *     deno task compare:batch --minutes 20 --resume           # after an interruption

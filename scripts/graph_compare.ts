@@ -92,7 +92,12 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
 {
   const x = uniformPoints(N2D, 14), path = `${dir}/u2d.f64`;
   await Deno.writeFile(path, new Uint8Array(x.buffer));
-  const scipy = await python("python3", [here("./graph_scipy.py"), "mst", path, String(N2D)]);
+  const scipy = await python("python3", [
+    here("../python/graph_scipy.py"),
+    "mst",
+    path,
+    String(N2D),
+  ]);
   const t0 = performance.now();
   const r = clusterPoints(rectFromData(N2D, 2, x), 10, { method: "delaunay" });
   const ours = (performance.now() - t0) / 1e3;
@@ -128,7 +133,7 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
   const x = uniformPoints(NLINK, 15), path = `${dir}/link.f64`, out = `${dir}/link.i32`;
   await Deno.writeFile(path, new Uint8Array(x.buffer));
   const scipy = await python("python3", [
-    here("./graph_scipy.py"),
+    here("../python/graph_scipy.py"),
     "linkage",
     path,
     String(NLINK),
@@ -163,7 +168,7 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
   const path = `${dir}/knn.f64`;
   await Deno.writeFile(path, new Uint8Array(x.buffer));
   const pynn = await python("/usr/bin/python3", [
-    here("./knn_pynndescent.py"),
+    here("../python/knn_pynndescent.py"),
     path,
     String(n),
     String(d),

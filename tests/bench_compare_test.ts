@@ -1,5 +1,6 @@
 /**
- * The check behind the README's "same partition as scipy at every k" (scripts/bench_compare.ts):
+ * The check behind "same partition as scipy at every k" in docs/benchmarks.md
+ * (scripts/bench_compare.ts):
  * it must flag a merge sequence that differs, and accept one that only names the merged
  * clusters by other members or in the other order (as scipy does).
  */

@@ -13,7 +13,7 @@
  *   matrix product and convolution, forward and backward, runs in native OpenBLAS through FFI
  *   on all cores when `libopenblas0-pthread` is installed and FFI is allowed, else in the wasm
  *   module's XNNPACK (one thread). The fastest backend on CPU-only machines for every network
- *   here (README, Backends).
+ *   here (docs/backends.md).
  * - `cpu`: tfjs's plain JavaScript backend, always available but slow.
  *
  * `auto` tries tensorflow, then webgpu (only on a hardware adapter and only for convolutional

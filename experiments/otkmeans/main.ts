@@ -31,15 +31,14 @@
  * at the current point (the value of s is not L; L is logged from the CPU solve).
  *
  * ## What the paper says, and what we could not check
- * Found (abstract and introduction, read through the `search` tool): k-means is rewritten as
- * entropic OT between the points and the centroids with prescribed cluster sizes; the loss is
- * minimised w.r.t. BOTH the embedding parameters and the cluster parameters by stochastic
- * gradient descent (joint updates, not alternation); it generalises the deep soft-k-means of
- * Jabi et al. (2018); and it "does not require a pre-training phase". Reported MNIST
- * unsupervised accuracy ≈ 0.85 (as quoted by the project notes).
- * NOT found (only the opening of the paper's pages was reachable here): the appendix's ε,
- * batch size, learning rates, number of epochs, embedding dimension, network architecture and
- * whether an additional regulariser (e.g. reconstruction) is used. The defaults below are our
+ * Found (abstract and introduction): k-means is rewritten as entropic OT between the points
+ * and the centroids with prescribed cluster sizes; the loss is minimised w.r.t. BOTH the
+ * embedding parameters and the cluster parameters by stochastic gradient descent (joint
+ * updates, not alternation); it generalises the deep soft-k-means of Jabi et al. (2018); and it
+ * "does not require a pre-training phase". Reported MNIST unsupervised accuracy ≈ 0.85.
+ * NOT found (the appendix could not be read): the appendix's ε, batch size, learning rates,
+ * number of epochs, embedding dimension, network architecture and whether an additional
+ * regulariser (e.g. reconstruction) is used. The defaults below are our
  * choices, each a flag; replace them when the appendix can be read.
  *
  * ## Deviations (and why)
@@ -92,10 +91,11 @@
  * 0.381 after 250 OT steps, λ = 10: 0.414 after 200, λ = 1000: same as 100); a denoising
  * warm-up (`--input-noise 0.2`) was within noise; per-dimension standardisation vs centring
  * only made no difference to k-means on the embedding (0.53–0.58).
- * Search on validation (PyTorch port, `scripts/otkmeans_torch_search.py`, 61 trainings on a lent
- * H200, `docs/otkmeans-torch-search.csv`): with the paper LeNet every setting peaks early and then
- * declines; means over four seeds 0.633 (2000 autoencoder steps, then lr 1e-4, λ = 1) and 0.620
- * (no pre-training, lr 1e-4, λ = 1: the paper preset's settings); ε ≥ 0.2 collapses.
+ * Search on validation (PyTorch port, `python/otkmeans_torch_search.py`, 61 trainings on an
+ * H200, `docs/data/otkmeans-torch-search.csv`): with the paper LeNet every setting peaks early
+ * and then declines; means over four seeds 0.633 (2000 autoencoder steps, then lr 1e-4,
+ * λ = 1) and 0.620 (no pre-training, lr 1e-4, λ = 1: the paper preset's settings); ε ≥ 0.2
+ * collapses.
  * The gap to the paper's ≈ 0.85: our best embedding is a 60-epoch autoencoder's, and the OT
  * phase adds 5–6 points on top of it; the paper trains a LeNet-5 without pre-training by a
  * recipe (appendix) we could not read; with ours, a LeNet from scratch reaches ≈ 0.62 (0.36 s a
@@ -289,11 +289,13 @@ export const otkmeansCommand: Command<typeof otkmeansFlags> = {
         : null,
   ],
   presets: {
-    // valSize 0: the recipe and its README figures date from before the validation split (all
-    // 60 000 training images, the last step reported); kept so they reproduce exactly.
+    // valSize 0: the recipe and its documented figures (docs/experiments/otkmeans.md) date from
+    // before the validation split (all 60 000 training images, the last step reported); kept so
+    // they reproduce exactly.
     quick: { backend: "wasm", valSize: 0 },
     // The paper's setting (LeNet, no pre-training) with the learning rate chosen on the
-    // validation split by the PyTorch port's search (scripts/otkmeans_torch_search.py, README):
+    // validation split by the PyTorch port's search (python/otkmeans_torch_search.py;
+    // docs/experiments/otkmeans.md):
     // at lr 1e-3 validation ACC peaks at 0.41 after 500 steps and falls; at 1e-4 it reaches
     // 0.59–0.65 (four seeds) within 250–1000 steps, then declines, so 3000 steps with the
     // best-validation checkpoint.

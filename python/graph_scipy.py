@@ -1,11 +1,11 @@
 """scipy side of scripts/graph_compare.ts.
 
-    python3 scripts/graph_scipy.py mst POINTS.f64 N
+    python3 python/graph_scipy.py mst POINTS.f64 N
         Times the scipy composition for 2-d single linkage at scale: Delaunay triangulation,
         its edge list with Euclidean lengths, csgraph.minimum_spanning_tree. Prints JSON with
         the seconds of each stage and the MST's total length (our forest must match it).
 
-    python3 scripts/graph_scipy.py linkage POINTS.f64 N D K1,K2,... LABELS.i32
+    python3 python/graph_scipy.py linkage POINTS.f64 N D K1,K2,... LABELS.i32
         linkage(pdist(X), "single") and cut_tree at each k; writes the labels (len(K) x N int32).
 
 Reads float64 little-endian row-major points. Exit code 3 if numpy/scipy are missing.

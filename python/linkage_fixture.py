@@ -1,7 +1,7 @@
 """Writes lib/forest/testdata/linkage_scipy.json: scipy's single-linkage matrix Z and flat clusterings
 of fixed random points, the oracle of lib/forest/hierarchy_test.ts (linkageMatrix, cutAtThreshold).
 
-    python3 scripts/linkage_fixture.py   # needs numpy and scipy
+    python3 python/linkage_fixture.py   # needs numpy and scipy
 """
 import json
 import os

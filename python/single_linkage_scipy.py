@@ -1,6 +1,6 @@
 """scipy single linkage on the points that scripts/bench_compare.ts wrote, for the ratio table.
 
-    python3 scripts/single_linkage_scipy.py POINTS.f64 N DIM REPS MERGES.i32
+    python3 python/single_linkage_scipy.py POINTS.f64 N DIM REPS MERGES.i32
 
 Reads N x DIM float64 points (little-endian, row-major), times `linkage(y, "single")` on the
 precomputed condensed distances y = pdist(X) (pdist is excluded from the timing, as Σ is for

@@ -1,4 +1,4 @@
-"""Hyper-parameter search of the PyTorch port of exp:otkmeans (scripts/otkmeans_torch.py) on one
+"""Hyper-parameter search of the PyTorch port of exp:otkmeans (python/otkmeans_torch.py) on one
 GPU: a grid of configurations run as parallel child processes under a wall-clock deadline,
 selected on the VALIDATION split only, with one test evaluation of the chosen configuration.
 
@@ -21,7 +21,7 @@ the learning rate of the OT phase (--ot-lr); the warm-up (reconstruction only) a
 1e-3. Each configuration maps to `deno task exp:otkmeans` flags (printed with the chosen one).
 
 Example (GPU box, MNIST IDX .gz files in .devdata/):
-  python3 scripts/otkmeans_torch_search.py --data-dir .devdata --out $OUT/search.jsonl
+  python3 python/otkmeans_torch_search.py --data-dir .devdata --out $OUT/search.jsonl
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def main() -> None:
     os.environ["NUMBA_CACHE_DIR"] = env["NUMBA_CACHE_DIR"]
     # Compile the numba solver once, into the cache the children load.
     sys.path.insert(0, HERE)
-    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the work tree
+    sys.dont_write_bytecode = True  # no python/__pycache__ in the work tree
     import numpy as np
 
     import otkmeans_torch as otk

@@ -1,6 +1,6 @@
 """pynndescent side of the kNN comparison (scripts/graph_compare.ts writes the points).
 
-Usage: /usr/bin/python3 scripts/knn_pynndescent.py POINTS.f64 N D K
+Usage: /usr/bin/python3 python/knn_pynndescent.py POINTS.f64 N D K
 
 Builds the k-NN graph twice in one process: "seconds" is the first build (what a command-line
 user waits for, numba compilation included), "warm_seconds" the second (compiled). Writes the
