@@ -31,10 +31,9 @@ import {
   flag,
   parseFlags,
   runMain,
-  semiCommand,
-  semiFlags,
   UsageError,
-} from "../cli.ts";
+} from "../cli/flags.ts";
+import { semiCommand, semiFlags } from "./flags.ts";
 import { Interrupted } from "../interrupt.ts";
 import { openRunDir, readRunRecord } from "../run_dir.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";
