@@ -272,17 +272,25 @@ export async function runTraining<R extends { readonly step: number }, S>(
     }
   };
 
+  // Whether a training step is running (a signal can arrive inside one that awaits the event
+  // loop, e.g. on webgpu, or between steps, in the loop's own turn).
+  let inStep = false;
   const stop = listenForStop((sig) =>
-    progress.log(`${sig}: finishing step ${c.step + 1} and writing a checkpoint…`)
+    progress.log(
+      `${sig}: ${inStep ? `finishing step ${c.step + 1}` : `stopping at step ${c.step}`} ` +
+        `and writing a checkpoint…`,
+    )
   );
   const turn = new EventLoopTurn();
   try {
     while (c.step < opts.steps && !c.stopped && !budgetReached) {
       await task.prepare?.(c.step);
       const t0 = performance.now();
+      inStep = true;
       const r = await task.trainStep(c.step, optimizer);
       const seconds = (performance.now() - t0) / 1000;
       c.step++;
+      inStep = false;
       timedSteps++;
       timedSeconds += seconds;
       c.trainSeconds += seconds;
