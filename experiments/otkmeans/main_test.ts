@@ -16,6 +16,7 @@ import {
   trainValSplit,
 } from "./main.ts";
 import { rectMatrix } from "../../lib/core/rect_matrix.ts";
+import { pinned, sha256, without } from "../train/testdata/pinned.ts";
 
 function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
   const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);
@@ -210,6 +211,22 @@ Deno.test("exp:otkmeans", async (t) => {
         assert.ok(r.final.largestClusterShare < 0.5, String(r.final.largestClusterShare));
       },
     );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("exp:otkmeans smoke: the figures and weights recorded before the shared training loop", async () => {
+  await tf.setBackend("cpu");
+  const out = await Deno.makeTempDir();
+  try {
+    await runOtKMeans(smokeConfig(out), () => {});
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+    const recorded = JSON.parse(await Deno.readTextFile(pinned("otkmeans_smoke_summary.json")));
+    const volatile = ["seconds", "trainSeconds", "secondsPerStep", "backend"];
+    assert.deepEqual(without(summary, volatile), recorded);
+    const weights = JSON.parse(await Deno.readTextFile(pinned("final_weights_sha256.json")));
+    assert.equal(await sha256(`${out}/checkpoints/step-0000000006/weights.bin`), weights.otkmeans);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
