@@ -16,8 +16,14 @@ export interface ProgressOptions {
   readonly total: number;
   /** Step already reached (resumed runs). */
   readonly startStep?: number;
-  /** Force quiet mode (default: quiet iff stdout is not a terminal). */
+  /**
+   * Quiet mode even on a terminal. Without a terminal it is always quiet: a bar written to a
+   * file or a pipe prints nothing there (`--quiet` defaults to false, which must not mean "no
+   * progress lines in the log").
+   */
   readonly quiet?: boolean;
+  /** Whether stdout is a terminal (default `Deno.stdout.isTerminal()`); injectable for tests. */
+  readonly terminal?: boolean;
   /** Steps between lines in quiet mode. */
   readonly logEvery?: number;
   /** Prefix of every line (run name). */
@@ -88,7 +94,7 @@ export class TrainingProgress {
   constructor(opts: ProgressOptions) {
     this.#opts = opts;
     this.#now = opts.now ?? (() => performance.now());
-    this.quiet = opts.quiet ?? !Deno.stdout.isTerminal();
+    this.quiet = opts.quiet === true || !(opts.terminal ?? Deno.stdout.isTerminal());
     const start = opts.startStep ?? 0;
     this.#lastLogged = start;
     this.#status = {

@@ -33,6 +33,21 @@ Deno.test("progress reporting", async (t) => {
     assert.equal(p.status.stepsPerSecond, 2);
   });
 
+  await t.step("without a terminal, quiet: false (the flag's default) still prints lines", () => {
+    const lines: string[] = [];
+    const p = new TrainingProgress({
+      total: 4,
+      quiet: false,
+      terminal: false,
+      logEvery: 2,
+      write: (l) => lines.push(l),
+    });
+    assert.ok(p.quiet);
+    for (let step = 1; step <= 4; step++) p.update(step, 0.5);
+    p.stop();
+    assert.deepEqual(lines.map((l) => l.split(" |")[0]), ["step 2/4 (50%)", "step 4/4 (100%)"]);
+  });
+
   await t.step("log lines pass through in quiet mode", () => {
     const lines: string[] = [];
     const p = new TrainingProgress({ total: 10, quiet: true, write: (l) => lines.push(l) });

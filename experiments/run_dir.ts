@@ -18,7 +18,7 @@
  * @module
  */
 import { writeJsonAtomic } from "./io.ts";
-import { kebab } from "./cli.ts";
+import { kebab } from "./cli/flags.ts";
 import { AlreadyFinished, RunSetupError } from "./errors.ts";
 
 export { AlreadyFinished, RunSetupError };

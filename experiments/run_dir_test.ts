@@ -8,7 +8,7 @@ import {
   RunSetupError,
   settingsOf,
 } from "./run_dir.ts";
-import { describeError, UsageError } from "./cli.ts";
+import { describeError, UsageError } from "./cli/flags.ts";
 import { Interrupted } from "./interrupt.ts";
 
 Deno.test("settingsOf drops operational flags; diffSettings is one short entry per change", () => {

@@ -19,7 +19,7 @@ import {
   unsafeForestHierarchy,
 } from "../lib/forest/spanning_forest.ts";
 
-import { type Command, flag, parseOrExit, runMain } from "../experiments/cli.ts";
+import { type Command, flag, parseOrExit, runMain } from "../experiments/cli/flags.ts";
 
 /** Flags of `bench:compare`. */
 export const benchCompareFlags = {

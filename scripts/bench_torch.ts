@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { type Command, flag, parseOrExit } from "../experiments/cli.ts";
+import { type Command, flag, parseOrExit } from "../experiments/cli/flags.ts";
 import { selectBackend } from "../tf/backend.ts";
 import {
   batchOf,

@@ -30,7 +30,7 @@ import {
   flag,
   parseOrExit,
   runMain,
-} from "../experiments/cli.ts";
+} from "../experiments/cli/flags.ts";
 import { BACKEND_CHOICES, MODEL_CHOICES } from "../experiments/choices.ts";
 import { writeJsonAtomic } from "../experiments/io.ts";
 import type { RunSummary } from "../experiments/mnist/engine.ts";

@@ -27,9 +27,10 @@
  */
 import { loadMnist } from "../experiments/data/idx.ts";
 import { standardNormal, streamFor } from "../lib/core/random.ts";
-import { parseOrExit, runMain, transductiveCommand } from "../experiments/cli.ts";
+import { type Command, flag, parseOrExit, runMain } from "../experiments/cli/flags.ts";
 import { EMBEDDINGS_FILES, readEmbeddings } from "../experiments/embeddings_file.ts";
 import {
+  DATASET_EVAL_DEFAULTS,
   type DatasetEvaluation,
   drawLabelled,
   evaluateDataset,
@@ -37,6 +38,54 @@ import {
   transductiveAccuracy,
 } from "../experiments/dataset_eval.ts";
 import { writeJsonAtomic } from "../experiments/io.ts";
+
+/** Flags of `transductive` (`scripts/transductive_mnist.ts`). */
+export const transductiveFlags = {
+  embeddings: flag.string(
+    "An exp:mnist run directory: use its saved test embeddings (test_embeddings.npy) instead of a random projection of the pixels",
+    undefined,
+  ),
+  all: flag.bool(
+    "Random projection of all 70 000 MNIST images (train + test, NN-descent graph) instead of the 10 000 test images",
+  ),
+  fraction: flag.positive(
+    "Fraction of the labels given to the transductive labelling, in (0, 1)",
+    DATASET_EVAL_DEFAULTS.labelledFraction,
+  ),
+  seed: flag.int(
+    "Seed of the labelled draw (exp:mnist's data-set-level evaluation uses the default)",
+    DATASET_EVAL_DEFAULTS.seed,
+    0,
+    2 ** 31 - 1,
+  ),
+  minSize: flag.int(
+    "Minimum cluster size of the single-linkage cut that refuses smaller splits (default ⌈n / (4k)⌉, as exp:mnist)",
+    undefined,
+    1,
+  ),
+  out: flag.string("Results file (JSON)", undefined),
+} as const;
+
+/** `transductive`: data-set-level clustering and label spreading, ours next to scikit-learn's. */
+export const transductiveCommand: Command<typeof transductiveFlags> = {
+  name: "transductive",
+  summary: "Whole-data-set clustering and transductive labelling of MNIST features (a random " +
+    "projection of the pixels, or a trained run's embeddings), next to scikit-learn's " +
+    "LabelSpreading.",
+  flags: transductiveFlags,
+  outDefault: "results/transductive/<time>.json",
+  checks: [
+    (c) =>
+      c.fraction! >= 1
+        ? `--fraction ${c.fraction} is not below 1: some labels must be left to predict`
+        : null,
+    (c) =>
+      c.all && c.embeddings !== undefined
+        ? `--all and --embeddings ${c.embeddings} exclude each other: a run's embeddings are of ` +
+          `the test split only`
+        : null,
+  ],
+};
 
 /** Features to evaluate: n × d rows, their labels, and what they are. */
 export interface Features {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { E } from "../lib/deps/fp.ts";
-import { parseFlags } from "../experiments/cli.ts";
+import { parseFlags } from "../experiments/cli/flags.ts";
 import {
   compareBatchCommand,
   comparedRuns,

@@ -23,7 +23,7 @@ import {
 import { chooseK, cutAtThreshold, linkageMatrix } from "../../lib/forest/hierarchy.ts";
 import { negSquaredDistances } from "../../lib/core/similarity.ts";
 import { type Forest, forestAt, forestHierarchy } from "../../lib/forest/spanning_forest.ts";
-import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli.ts";
+import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli/flags.ts";
 import { toCsv, writeTextAtomic } from "../io.ts";
 
 /** Largest n: Σ is dense (8n² bytes; 20 000 points = 3.2 GB). */

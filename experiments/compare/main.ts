@@ -41,7 +41,7 @@ import {
 import { otKMeans } from "../../lib/ot/ot_kmeans.ts";
 import { negSquaredDistances } from "../../lib/core/similarity.ts";
 import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
-import { type Command, flag, parseOrExit, runMain } from "../cli.ts";
+import { type Command, flag, parseOrExit, runMain } from "../cli/flags.ts";
 import { openRunDir } from "../run_dir.ts";
 import { loadMnist } from "../data/idx.ts";
 import { mixSeed, shuffled } from "../data/splits.ts";

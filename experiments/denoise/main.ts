@@ -28,7 +28,14 @@ import { connectivityAccuracy, connectivityFromLabels } from "../../lib/metrics/
 import { foldIn, standardNormal, streamFor } from "../../lib/core/random.ts";
 import { negSquaredDistances } from "../../lib/core/similarity.ts";
 import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
-import { type Command, commonFlags, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
+import {
+  type Command,
+  commonFlags,
+  type ConfigOf,
+  flag,
+  parseOrExit,
+  runMain,
+} from "../cli/flags.ts";
 import { openRunDir } from "../run_dir.ts";
 import { tf } from "../../tf/deps/tfjs.ts";
 import { writeCsvAtomic, writeJsonAtomic } from "../io.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
-import { parseFlags } from "../cli.ts";
+import { parseFlags } from "../cli/flags.ts";
 import {
   clusteringError,
   denoiseCommand,

@@ -17,7 +17,7 @@
  * @module
  */
 import { tf } from "../../tf/deps/tfjs.ts";
-import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
+import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli/flags.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import { clusterLossGrads } from "../../tf/cluster_loss.ts";
 import { clusterLossGradsOnGraph } from "../../tf/graph_cluster_loss.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
-import { parseFlags } from "../cli.ts";
+import { parseFlags } from "../cli/flags.ts";
 import { clusteredEmbeddings, main, measureLossCommand } from "./loss.ts";
 
 Deno.test("measure:loss times the dense and the graph loss on tiny batches", async () => {

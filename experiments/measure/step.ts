@@ -17,7 +17,7 @@
  * @module
  */
 import { tf } from "../../tf/deps/tfjs.ts";
-import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli.ts";
+import { type Command, type ConfigOf, flag, parseOrExit, runMain } from "../cli/flags.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import { buildModel, mlpAutoencoder, MODEL_CHOICES } from "../models.ts";
 import { loadNativeBlas } from "../../tf/native_blas.ts";

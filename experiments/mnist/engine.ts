@@ -33,8 +33,13 @@
  * This is what compares batch sizes at equal training time (`scripts/graph_batch_compare.ts`).
  *
  * Reproducibility: the batch of step s is a pure function of (seed, s) (see
- * `experiments/data/splits.ts`), and so is its perturbation seed ({@link perturbationSeed}),
- * so a resumed run needs only the step, the weights and the Adam state.
+ * `experiments/data/splits.ts`), and so is its perturbation seed (`perturbationSeed`), so a
+ * resumed run needs only the step, the weights and the Adam state.
+ *
+ * The loop itself (checkpoints, resume, best checkpoint, metrics.jsonl, progress, interrupts,
+ * early stopping, the time budget, summary.json) is `experiments/train/loop.ts`; this module is
+ * the task it runs: the step (`step.ts`), the batch evaluation (`batch_eval.ts`) and the
+ * summary, and the plots afterwards (`plots.ts`).
  *
  * Data-set-level evaluation (optional, `RunOptions.datasetEval`): after the test batches, the
  * first N test-split images embedded with the same weights, clustered as a whole (single
@@ -49,33 +54,22 @@
  * @module
  */
 import { tf } from "../../tf/deps/tfjs.ts";
-import { buildModel, type ImageShape, type ModelChoice } from "../models.ts";
-import { clusterLossGrads } from "../../tf/cluster_loss.ts";
-import { DEFAULT_GRAPH_NEIGHBOURS, graphClusterLossGrads } from "../../tf/graph_cluster_loss.ts";
+import type { ModelChoice } from "../models.ts";
 import {
   CheckpointError,
   latestCheckpoint,
-  listCheckpoints,
-  loadCheckpoint,
-  saveCheckpoint,
   setLearningRate,
   trainableVariables,
 } from "../checkpoint.ts";
-import {
-  appendJsonlAtomic,
-  filterJsonlAtomic,
-  readJsonl,
-  writeCsvAtomic,
-  writeJsonAtomic,
-} from "../io.ts";
-import { TrainingProgress } from "../progress.ts";
 import { RunSetupError } from "../errors.ts";
-import { Interrupted, listenForStop } from "../interrupt.ts";
 import { diffSettings } from "../run_dir.ts";
-import { type CurvePoint, heatmapSpec, lineChartSpec, savePlot, scatterSpec } from "../plot.ts";
-import { pca } from "../pca.ts";
-import { embeddingMapSpec, MIN_MAP_POINTS } from "../embedding_map.ts";
 import { mixSeed } from "../data/splits.ts";
+import {
+  type EvalContext,
+  runTraining,
+  type TrainingOutcome,
+  type TrainingTask,
+} from "../train/loop.ts";
 import {
   type DatasetName,
   embedImages,
@@ -83,20 +77,26 @@ import {
   type LabelledSplit,
   loadDataset,
 } from "./image_dataset.ts";
-import { maxSpanningForest } from "../../lib/forest/spanning_forest.ts";
-import { negSquaredDistances } from "../../lib/core/similarity.ts";
-import {
-  adjustedRandIndex,
-  clusteringAccuracy,
-  connectivityAccuracy,
-  connectivityFromLabels,
-  normalizedMutualInfo,
-} from "../../lib/metrics/metrics.ts";
-import type { Matrix } from "../../lib/core/matrix.ts";
 import { type DatasetLevelSummary, EMBEDDINGS_FILES, evaluateTestSplit } from "./dataset_level.ts";
+import { type BatchMetrics, type EvalDetail, evaluateBatches } from "./batch_eval.ts";
+import {
+  applyUpdate,
+  batchClusters,
+  buildNetworks,
+  clusterStepFor,
+  learningRateAt,
+  type LrSchedule,
+  makeOptimizer,
+  perturbationSeed,
+} from "./step.ts";
+import { writeRunPlots } from "./plots.ts";
 
-// The data sets moved to image_dataset.ts; re-exported for the engine's users.
+// The engine's pieces live in their own modules; re-exported for the engine's users.
 export { type DatasetName, embedImages, type ImageDataset, type LabelledSplit, loadDataset };
+export { type BatchMetrics, type EvalDetail, evaluateBatches };
+export { batchClusters, buildNetworks, learningRateAt, type LrSchedule, perturbationSeed };
+export { writeRunPlots };
+export { RunSetupError };
 
 // ---------------------------------------------------------------------------------------
 // Configuration
@@ -177,16 +177,6 @@ export interface RunOptions {
   readonly maxTrainSeconds?: number;
 }
 
-/** Batch clustering metrics averaged over evaluation batches. */
-export interface BatchMetrics {
-  readonly precision: number;
-  readonly ari: number;
-  readonly nmi: number;
-  readonly acc: number;
-  /** Classification error of the CE head (CE objective only). */
-  readonly classError?: number;
-}
-
 /** One metrics.jsonl record. */
 export interface EvalRecord {
   readonly step: number;
@@ -243,128 +233,6 @@ export interface RunResult {
   readonly history: readonly EvalRecord[];
 }
 
-/**
- * Perturbation seed of a training step: a pure function of (run seed, step), so a resumed run
- * draws the same noise.
- *
- * @param seed Run seed.
- * @param step Step.
- * @returns A 32-bit seed.
- */
-export function perturbationSeed(seed: number, step: number): number {
-  return mixSeed(seed, 0x5eed, step);
-}
-
-// ---------------------------------------------------------------------------------------
-// Models
-
-/** The networks of a run: backbone (embedding) and the trained model (with head for CE). */
-export function buildNetworks(
-  cfg: EngineConfig,
-  shape: ImageShape,
-  numClasses: number,
-): { backbone: tf.LayersModel; model: tf.LayersModel } {
-  const backbone = buildModel(cfg.model, {
-    inputShape: shape,
-    seed: cfg.seed,
-    ...(cfg.embeddingDim === undefined ? {} : { embeddingDim: cfg.embeddingDim }),
-  });
-  if (cfg.objective === "cluster") return { backbone, model: backbone };
-  const head = tf.layers.dense({
-    units: numClasses,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 1000 }),
-    name: "ce_head",
-  });
-  const model = tf.model({
-    inputs: backbone.inputs,
-    outputs: head.apply(backbone.outputs[0]!) as tf.SymbolicTensor,
-    name: "ce_model",
-  });
-  return { backbone, model };
-}
-
-// ---------------------------------------------------------------------------------------
-// Evaluation
-
-/** Per-batch detail of an evaluation (for plots). */
-export interface EvalDetail {
-  readonly metrics: BatchMetrics;
-  /** Embeddings of every evaluated image (batch order), as rows. */
-  readonly embeddings: number[][];
-  readonly labels: number[];
-  /** Predicted and true connectivity of the first batch. */
-  readonly firstBatch: { readonly predicted: Matrix; readonly truth: Matrix };
-}
-
-/**
- * Embeds the images of `batches` with the frozen networks and scores the batch clusterings
- * (module doc). Forward passes run in chunks of 512 inside `tf.tidy`.
- *
- * @param backbone Embedding network.
- * @param head Full model with classification head (CE), or null.
- * @param ds Data set.
- * @param batches Test-split index batches.
- * @param k Clusters per batch.
- * @returns Averaged metrics and details.
- */
-export async function evaluateBatches(
-  backbone: tf.LayersModel,
-  head: tf.LayersModel | null,
-  ds: ImageDataset,
-  batches: readonly Int32Array[],
-  k: number,
-): Promise<EvalDetail> {
-  const all = Int32Array.from(batches.flatMap((b) => Array.from(b)));
-  const [h, w, c] = ds.shape;
-  const emb: number[][] = [];
-  let wrong = 0;
-  for (let start = 0; start < all.length; start += 512) {
-    const idx = all.subarray(start, Math.min(all.length, start + 512));
-    const x = tf.tensor4d(ds.inputs("test", idx), [idx.length, h, w, c]);
-    try {
-      const v = tf.tidy(() => backbone.predict(x) as tf.Tensor2D);
-      const rows = await v.array();
-      v.dispose();
-      emb.push(...rows);
-      if (head !== null) {
-        const pred = tf.tidy(() => tf.argMax(head.predict(x) as tf.Tensor2D, 1));
-        const p = await pred.data();
-        pred.dispose();
-        for (let j = 0; j < idx.length; j++) if (p[j] !== ds.test.labels[idx[j]!]) wrong++;
-      }
-    } finally {
-      x.dispose();
-    }
-  }
-  let precision = 0, ari = 0, nmi = 0, acc = 0, at = 0;
-  let firstBatch: EvalDetail["firstBatch"] | undefined;
-  for (const b of batches) {
-    const points = emb.slice(at, at + b.length);
-    at += b.length;
-    const truth = Array.from(b, (i) => ds.test.labels[i]!);
-    const forest = maxSpanningForest(negSquaredDistances(points), k);
-    const truthM = connectivityFromLabels(truth);
-    precision += connectivityAccuracy(forest.connectivity, truthM);
-    ari += adjustedRandIndex(forest.labels, truth);
-    nmi += normalizedMutualInfo(forest.labels, truth);
-    acc += clusteringAccuracy(forest.labels, truth);
-    firstBatch ??= { predicted: forest.connectivity, truth: truthM };
-  }
-  const m = batches.length;
-  return {
-    metrics: {
-      precision: precision / m,
-      ari: ari / m,
-      nmi: nmi / m,
-      acc: acc / m,
-      ...(head === null ? {} : { classError: wrong / all.length }),
-    },
-    embeddings: emb,
-    labels: Array.from(all, (i) => ds.test.labels[i]!),
-    firstBatch: firstBatch!,
-  };
-}
-
 // ---------------------------------------------------------------------------------------
 // Training
 
@@ -396,134 +264,6 @@ function engineJson(cfg: EngineConfig): Record<string, unknown> {
   ]);
 }
 
-export { RunSetupError };
-
-/** Adam with the paper's β = (0.9, 0.999). */
-function makeOptimizer(cfg: EngineConfig): tf.Optimizer {
-  return tf.train.adam(cfg.learningRate, 0.9, 0.999);
-}
-
-/** A learning-rate schedule name (`--lr-schedule`). */
-export type LrSchedule = "constant" | "cosine";
-
-/**
- * The learning rate of step `step` (0-based) of a run of `steps` steps: constant, or
- * lr · ½(1 + cos(π · step / steps)). A pure function of the step, so a resumed run follows the
- * same schedule.
- *
- * @param lr Base learning rate.
- * @param schedule Schedule.
- * @param step Current step.
- * @param steps Total steps.
- * @returns The learning rate.
- *
- * @example
- * ```ts
- * import { learningRateAt } from "./engine.ts";
- * if (learningRateAt(1e-3, "cosine", 50, 100) !== 5e-4) throw new Error();
- * ```
- */
-export function learningRateAt(
-  lr: number,
-  schedule: LrSchedule,
-  step: number,
-  steps: number,
-): number {
-  return schedule === "constant" ? lr : lr * 0.5 * (1 + Math.cos((Math.PI * step) / steps));
-}
-
-/** Applies g + λθ with Adam in the variables' order, then disposes the gradients. */
-function applyUpdate(
-  optimizer: tf.Optimizer,
-  vars: readonly tf.Variable[],
-  grads: tf.NamedTensorMap,
-  weightDecay: number,
-): void {
-  try {
-    tf.tidy(() => {
-      optimizer.applyGradients(vars.map((v) => {
-        const g = grads[v.name];
-        if (g === undefined) throw new Error(`No gradient for trainable variable ${v.name}`);
-        return { name: v.name, tensor: weightDecay > 0 ? tf.add(g, tf.mul(v, weightDecay)) : g };
-      }));
-    });
-  } finally {
-    tf.dispose(Object.values(grads));
-  }
-}
-
-/** One step's loss and the seconds spent in the clustering loss (null for CE). */
-interface StepOutcome {
-  readonly loss: number;
-  readonly clusterLossSeconds: number | null;
-}
-
-/**
- * Number of clusters the loss uses on a batch: k, or fewer when the batch's constraints cannot
- * make k clusters. Must-links merge each labelled class into one group, so a fully labelled
- * batch of 64 that misses a class (probability ≈ 10 · 0.9⁶⁴ ≈ 1% on MNIST) has only 9 groups
- * and no 10-forest satisfies M_Ω (Definition 5 is infeasible); its true clustering has 9
- * clusters, so both solves use k = 9 on it. (The reference code's greedy instead silently breaks
- * one must-link.) Groups = distinct labels + unlabelled points.
- *
- * @param k Configured number of clusters.
- * @param labels Batch labels (`null` = unlabelled).
- * @returns min(k, groups).
- */
-export function batchClusters(k: number, labels: readonly (number | null)[]): number {
-  const classes = new Set<number>();
-  let unlabelled = 0;
-  for (const l of labels) {
-    if (l === null) unlabelled++;
-    else classes.add(l);
-  }
-  return Math.min(k, classes.size + unlabelled);
-}
-
-/** What the engine needs from a clustering-loss step, dense or on a graph. */
-type ClusterStep = (
-  embed: () => tf.Tensor2D,
-  labels: readonly (number | null)[],
-  seed: number,
-  varList: tf.Variable[],
-) => Promise<{ loss: number; grads: tf.NamedTensorMap; lossSeconds: number }>;
-
-/**
- * The cluster-loss step per number of clusters (built once per k): the single place the engine
- * calls the tfjs adapters, `clusterLossGrads` (dense) or `graphClusterLossGrads` (kNN graph).
- * One forward pass per step on backends with synchronous reads (cpu, wasm, tensorflow), two on
- * webgpu.
- */
-function clusterStepFor(cfg: EngineConfig): (k: number) => ClusterStep {
-  const byK = new Map<number, ClusterStep>();
-  return (k) => {
-    let fn = byK.get(k);
-    if (fn === undefined) {
-      const opts = {
-        k,
-        epsilon: cfg.epsilon,
-        samples: cfg.samples,
-        noise: "gaussian",
-        standardise: cfg.standardise,
-      } as const;
-      fn = cfg.lossGraph === "knn"
-        ? graphClusterLossGrads({
-          ...opts,
-          neighbours: cfg.graphNeighbours ?? DEFAULT_GRAPH_NEIGHBOURS,
-        })
-        : clusterLossGrads(opts);
-      byK.set(k, fn);
-    }
-    return fn;
-  };
-}
-
-async function pruneBest(dir: string, keep: (step: number) => boolean): Promise<void> {
-  for (const c of await listCheckpoints(dir)) {
-    if (!keep(c.step)) await Deno.remove(c.path, { recursive: true });
-  }
-}
-
 /**
  * Trains (or resumes) one run and writes its results (module doc).
  *
@@ -540,21 +280,9 @@ export async function trainRun(
   setup: TrainSetup,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const t0 = performance.now();
   const out = opts.outDir.replace(/\/+$/, "");
-  const ckptDir = `${out}/checkpoints`, bestDir = `${out}/best`;
-  const ds = setup.dataset;
-  const [h, w, c] = ds.shape;
   const configJson = { engine: engineJson(cfg), ...(opts.meta ?? {}) };
-
-  const existing = await latestCheckpoint(ckptDir);
-  if (existing !== null && !opts.resume) {
-    throw new RunSetupError(
-      `Results directory ${out} already holds checkpoints (${existing}); pass --resume to ` +
-        `continue that run, or choose another --out`,
-    );
-  }
-  if (opts.resume && existing !== null) {
+  if (opts.resume && (await latestCheckpoint(`${out}/checkpoints`)) !== null) {
     const saved = await Deno.readTextFile(`${out}/config.json`).then(JSON.parse, () => null);
     const diff = diffSettings(saved?.engine ?? {}, configJson.engine);
     if (diff.length > 0) {
@@ -563,249 +291,22 @@ export async function trainRun(
       );
     }
   }
-  await Deno.mkdir(out, { recursive: true });
-  await writeJsonAtomic(`${out}/config.json`, configJson);
-
-  const { backbone, model } = buildNetworks(cfg, ds.shape, ds.numClasses);
-  // Validation and test use the same evaluation (with the CE head's class error for CE runs).
-  const evaluate = (batches: readonly Int32Array[]) =>
-    evaluateBatches(backbone, cfg.objective === "ce" ? model : null, ds, batches, cfg.k);
-  const vars = trainableVariables(model);
-  let optimizer = makeOptimizer(cfg);
-  let step = 0, bestError = Infinity, bestStep = -1, stopped = false;
-  let lossSum = 0, lossCount = 0;
-  // Summed step time of the run (all processes), for the time budget.
-  const budget = opts.maxTrainSeconds;
-  let trainSeconds = 0, budgetReached = false;
-
-  if (opts.resume && existing !== null) {
-    const state = await loadCheckpoint(existing, model, optimizer);
-    step = state.step;
-    const x = state.extra as Record<string, unknown>;
-    bestError = typeof x.bestError === "number" ? x.bestError : Infinity;
-    bestStep = typeof x.bestStep === "number" ? x.bestStep : -1;
-    stopped = x.stopped === true;
-    lossSum = typeof x.lossSum === "number" ? x.lossSum : 0;
-    lossCount = typeof x.lossCount === "number" ? x.lossCount : 0;
-    trainSeconds = typeof x.trainSeconds === "number" ? x.trainSeconds : 0;
-    budgetReached = budget !== undefined && trainSeconds >= budget;
-    // Drop what the killed process logged or saved after this checkpoint (it is redone).
-    await filterJsonlAtomic(`${out}/metrics.jsonl`, (r) => (r as EvalRecord).step <= step);
-    await pruneBest(bestDir, (s) => s <= step);
-    console.error(`[resume] continuing ${out} from step ${step} (${existing})`);
-  } else {
-    const stale = [
-      "metrics.jsonl",
-      "metrics.csv",
-      "summary.json",
-      ...Object.values(EMBEDDINGS_FILES),
-    ];
-    for (const f of stale) {
-      await Deno.remove(`${out}/${f}`).catch(() => {});
-    }
-    await Deno.remove(bestDir, { recursive: true }).catch(() => {});
-  }
-  const history = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
-
-  const clusterStep = clusterStepFor(cfg);
-  const progress = new TrainingProgress({
-    total: cfg.steps,
-    startStep: step,
+  const task = new EngineTask(cfg, setup, opts);
+  const summary = await runTraining(task, {
+    out,
+    resume: opts.resume,
+    steps: cfg.steps,
+    evalEvery: cfg.evalEvery,
+    checkpointEvery: cfg.checkpointEvery,
+    patience: cfg.patience,
+    ...(opts.maxTrainSeconds === undefined ? {} : { maxTrainSeconds: opts.maxTrainSeconds }),
+    config: configJson,
+    staleFiles: Object.values(EMBEDDINGS_FILES),
     quiet: opts.quiet,
     logEvery: opts.logEvery,
     label: opts.label,
   });
-  let timedSteps = 0, stepTime = 0, lossTime = 0;
-  let tensorsAfterFirstEval: number | null = null;
-  let committedBest = bestStep;
-
-  const checkpoint = async () => {
-    await saveCheckpoint(ckptDir, model, optimizer, {
-      step,
-      rngState: null, // all randomness is a function of (seed, step)
-      extra: {
-        bestError,
-        bestStep,
-        stopped,
-        lossSum,
-        lossCount,
-        ...(budget === undefined ? {} : { trainSeconds }),
-      },
-    });
-    committedBest = bestStep;
-    await pruneBest(bestDir, (s) => s >= committedBest);
-  };
-
-  // Ctrl-C / SIGTERM: finish the step, checkpoint it, then stop (interrupt.ts).
-  const stop = listenForStop((sig) =>
-    progress.log(`${sig}: finishing step ${step + 1} and writing a checkpoint…`)
-  );
-  try {
-    while (step < cfg.steps && !stopped && !budgetReached) {
-      const s0 = performance.now();
-      setLearningRate(
-        optimizer,
-        learningRateAt(cfg.learningRate, cfg.lrSchedule ?? "constant", step, cfg.steps),
-      );
-      const batch = setup.batchAt(step);
-      const n = batch.indices.length;
-      const augmentSeed = setup.augment ? mixSeed(cfg.seed, 0xa46, step) : undefined;
-      const x = tf.tensor4d(ds.inputs("train", batch.indices, augmentSeed), [n, h, w, c]);
-      let outcome: StepOutcome;
-      try {
-        if (cfg.objective === "cluster") {
-          const embed = () => backbone.apply(x, { training: true }) as tf.Tensor2D;
-          const r = await clusterStep(batchClusters(cfg.k, batch.labels))(
-            embed,
-            batch.labels,
-            perturbationSeed(cfg.seed, step),
-            vars,
-          );
-          applyUpdate(optimizer, vars, r.grads, cfg.weightDecay);
-          outcome = { loss: r.loss, clusterLossSeconds: r.lossSeconds };
-        } else {
-          const labels = batch.labels.map((l, i) => {
-            if (l === null) {
-              throw new RangeError(`CE batch entry ${i} of step ${step} has no label`);
-            }
-            return l;
-          });
-          const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), ds.numClasses));
-          const { value, grads } = tf.variableGrads(
-            () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
-            vars,
-          );
-          applyUpdate(optimizer, vars, grads, cfg.weightDecay);
-          const loss = (await value.data())[0]!;
-          tf.dispose([value, y]);
-          outcome = { loss, clusterLossSeconds: null };
-        }
-      } finally {
-        x.dispose();
-      }
-      step++;
-      timedSteps++;
-      const seconds = (performance.now() - s0) / 1000;
-      stepTime += seconds;
-      trainSeconds += seconds;
-      budgetReached = budget !== undefined && trainSeconds >= budget;
-      if (outcome.clusterLossSeconds !== null) lossTime += outcome.clusterLossSeconds;
-      lossSum += outcome.loss;
-      lossCount++;
-      progress.update(step, outcome.loss);
-
-      if (step % cfg.evalEvery === 0 || step === cfg.steps || budgetReached) {
-        const ev = await evaluate(setup.validation);
-        const m = ev.metrics;
-        const valError = cfg.objective === "ce" ? m.classError! : 1 - m.precision;
-        const improved = valError < bestError;
-        if (improved) {
-          bestError = valError;
-          bestStep = step;
-          await saveCheckpoint(bestDir, model, optimizer, {
-            step,
-            rngState: null,
-            extra: { valError },
-          }, { keep: Number.MAX_SAFE_INTEGER });
-          await pruneBest(bestDir, (s) => s >= committedBest);
-        }
-        const numTensors = tf.memory().numTensors;
-        tensorsAfterFirstEval ??= numTensors;
-        const record: EvalRecord = {
-          step,
-          trainLoss: lossCount > 0 ? lossSum / lossCount : NaN,
-          valPrecision: m.precision,
-          valAri: m.ari,
-          valNmi: m.nmi,
-          valAcc: m.acc,
-          ...(m.classError === undefined ? {} : { valClassError: m.classError }),
-          valError,
-          best: improved,
-          numTensors,
-        };
-        lossSum = 0;
-        lossCount = 0;
-        history.push(record);
-        await appendJsonlAtomic(`${out}/metrics.jsonl`, record);
-        await writeCsvAtomic(
-          `${out}/metrics.csv`,
-          history as unknown as Record<string, number>[],
-        );
-        progress.log(
-          `${opts.label ?? ""} eval step ${step}: val precision ${m.precision.toFixed(4)}, ` +
-            `ARI ${m.ari.toFixed(3)}, NMI ${m.nmi.toFixed(3)}, ACC ${m.acc.toFixed(3)}` +
-            (m.classError === undefined ? "" : `, class error ${m.classError.toFixed(4)}`) +
-            `${improved ? " (best)" : ""} | ${(stepTime / Math.max(1, timedSteps)).toFixed(3)} ` +
-            `s/step, loss ${(lossTime / Math.max(1, timedSteps)).toFixed(3)} s | ` +
-            `tensors ${numTensors}`,
-        );
-        if (step - bestStep >= cfg.patience) {
-          stopped = true;
-          progress.log(`early stopping at step ${step}: best step ${bestStep}`);
-        }
-        if (budgetReached) {
-          progress.log(
-            `time budget reached at step ${step}: ${trainSeconds.toFixed(1)} s of training ` +
-              `(budget ${budget} s); best step ${bestStep}`,
-          );
-        }
-      }
-      if (
-        step % cfg.checkpointEvery === 0 || step === cfg.steps || stopped || budgetReached
-      ) await checkpoint();
-      else if (stop.signal !== null) await checkpoint();
-      if (stop.signal !== null && step < cfg.steps && !stopped && !budgetReached) {
-        throw new Interrupted(step, stop.signal);
-      }
-    }
-  } finally {
-    stop.close();
-    progress.stop();
-  }
-
-  // Best weights for the final test evaluation.
-  const best = await latestCheckpoint(bestDir);
-  if (best === null) {
-    throw new CheckpointError(`No best-weights checkpoint in ${bestDir}: nothing was evaluated`);
-  }
-  optimizer.dispose();
-  optimizer = makeOptimizer(cfg); // loadCheckpoint wants a fresh one; it is discarded
-  await loadCheckpoint(best, model, optimizer);
-  optimizer.dispose();
-  const test = await evaluate(setup.test);
-  const datasetLevel = opts.datasetEval === undefined
-    ? undefined
-    : await evaluateTestSplit(backbone, ds, opts.datasetEval.images, out, bestStep);
-  // Resumed with no step left (exp:semi's first method, finished before an interruption of the
-  // second): keep the timings of the process that trained it instead of writing NaN.
-  const earlier = timedSteps === 0
-    ? await Deno.readTextFile(`${out}/summary.json`)
-      .then((t) => JSON.parse(t) as RunSummary, () => undefined)
-    : undefined;
-  const summary: RunSummary = {
-    objective: cfg.objective,
-    backend: opts.backend,
-    stepsDone: step,
-    stoppedEarly: stopped && step < cfg.steps,
-    bestStep,
-    bestValError: bestError,
-    test: { ...test.metrics, batches: setup.test.length },
-    ...(datasetLevel === undefined ? {} : { datasetLevel }),
-    timing: earlier?.timing ?? {
-      stepSeconds: timedSteps > 0 ? stepTime / timedSteps : NaN,
-      clusterLossSeconds: cfg.objective === "cluster" && timedSteps > 0
-        ? lossTime / timedSteps
-        : null,
-      stepsPerSecond: stepTime > 0 ? timedSteps / stepTime : NaN,
-      timedSteps,
-      totalSeconds: (performance.now() - t0) / 1000,
-    },
-    numTensors: { afterFirstEval: tensorsAfterFirstEval, atEnd: tf.memory().numTensors },
-    ...(budget === undefined
-      ? {}
-      : { timeBudget: { seconds: budget, trainSeconds, reached: budgetReached } }),
-  };
-  await writeJsonAtomic(`${out}/summary.json`, summary);
+  const { history, test } = task.finished!;
   if (opts.plots ?? true) {
     await writeRunPlots(
       out,
@@ -813,126 +314,175 @@ export async function trainRun(
       test,
       cfg.objective,
       opts.withheld,
-      bestStep >= 0 ? bestStep : undefined,
+      summary.bestStep >= 0 ? summary.bestStep : undefined,
     );
   }
-  return { backbone, model, summary, history };
+  return { backbone: task.backbone, model: task.model, summary, history };
 }
 
 /**
- * Writes the plots of a run: training curves, a PCA view and a UMAP map (the paper's Figure 5)
- * of the test embeddings coloured by class, and predicted vs true connectivity of the first
- * test batch.
- *
- * @param out Results directory.
- * @param history Evaluation records.
- * @param test Final test evaluation.
- * @param objective Objective (for titles).
- * @param withheld Classes withheld from the labels, highlighted in the UMAP map.
- * @param bestStep The step whose weights were kept (early stopping), marked on the curves.
- * @returns Resolves when the files are written.
+ * The engine as a {@link TrainingTask}: one step of either objective, the batch evaluation on
+ * the validation batches, and the summary after the test evaluation of the best weights.
  */
-export async function writeRunPlots(
-  out: string,
-  history: readonly EvalRecord[],
-  test: EvalDetail,
-  objective: string,
-  withheld: readonly number[] = [],
-  bestStep?: number,
-): Promise<void> {
-  const curves: CurvePoint[] = [];
-  for (const r of history) {
-    if (Number.isFinite(r.trainLoss)) {
-      curves.push({ x: r.step, y: r.trainLoss, series: "train loss" });
+class EngineTask implements TrainingTask<EvalRecord, RunSummary> {
+  readonly backbone: tf.LayersModel;
+  readonly model: tf.LayersModel;
+  /** The history and the test evaluation, once summarised (for the plots). */
+  finished: { history: readonly EvalRecord[]; test: EvalDetail } | undefined;
+  readonly #vars: tf.Variable[];
+  readonly #clusterStep: ReturnType<typeof clusterStepFor>;
+  readonly #started = performance.now();
+  /** Seconds spent in the clustering loss by this process's steps. */
+  #lossSeconds = 0;
+  #tensorsAfterFirstEval: number | null = null;
+
+  constructor(
+    readonly cfg: EngineConfig,
+    readonly setup: TrainSetup,
+    readonly opts: RunOptions,
+  ) {
+    const nets = buildNetworks(cfg, setup.dataset.shape, setup.dataset.numClasses);
+    this.backbone = nets.backbone;
+    this.model = nets.model;
+    this.#vars = trainableVariables(this.model);
+    this.#clusterStep = clusterStepFor(cfg);
+  }
+
+  makeOptimizer(): tf.Optimizer {
+    return makeOptimizer(this.cfg);
+  }
+
+  /** Validation and test use the same evaluation (with the CE head's class error for CE). */
+  #evaluate(batches: readonly Int32Array[]): Promise<EvalDetail> {
+    const head = this.cfg.objective === "ce" ? this.model : null;
+    return evaluateBatches(this.backbone, head, this.setup.dataset, batches, this.cfg.k);
+  }
+
+  async trainStep(step: number, optimizer: tf.Optimizer): Promise<{ loss: number }> {
+    const { cfg, setup } = this, ds = setup.dataset, [h, w, c] = ds.shape;
+    setLearningRate(
+      optimizer,
+      learningRateAt(cfg.learningRate, cfg.lrSchedule ?? "constant", step, cfg.steps),
+    );
+    const batch = setup.batchAt(step);
+    const n = batch.indices.length;
+    const augmentSeed = setup.augment ? mixSeed(cfg.seed, 0xa46, step) : undefined;
+    const x = tf.tensor4d(ds.inputs("train", batch.indices, augmentSeed), [n, h, w, c]);
+    try {
+      if (cfg.objective === "cluster") {
+        const embed = () => this.backbone.apply(x, { training: true }) as tf.Tensor2D;
+        const r = await this.#clusterStep(batchClusters(cfg.k, batch.labels))(
+          embed,
+          batch.labels,
+          perturbationSeed(cfg.seed, step),
+          this.#vars,
+        );
+        applyUpdate(optimizer, this.#vars, r.grads, cfg.weightDecay);
+        this.#lossSeconds += r.lossSeconds;
+        return { loss: r.loss };
+      }
+      const labels = batch.labels.map((l, i) => {
+        if (l === null) throw new RangeError(`CE batch entry ${i} of step ${step} has no label`);
+        return l;
+      });
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), ds.numClasses));
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.losses.softmaxCrossEntropy(y, this.model.apply(x, { training: true }) as tf.Tensor),
+        this.#vars,
+      );
+      applyUpdate(optimizer, this.#vars, grads, cfg.weightDecay);
+      const loss = (await value.data())[0]!;
+      tf.dispose([value, y]);
+      return { loss };
+    } finally {
+      x.dispose();
     }
   }
-  const quality: CurvePoint[] = history.flatMap((r) => [
-    { x: r.step, y: r.valPrecision, series: "val precision" },
-    { x: r.step, y: r.valAri, series: "val ARI" },
-    { x: r.step, y: r.valNmi, series: "val NMI" },
-    { x: r.step, y: r.valAcc, series: "val ACC" },
-    ...(r.valClassError === undefined
-      ? []
-      : [{ x: r.step, y: 1 - r.valClassError, series: "val class accuracy" }]),
-  ]);
-  if (curves.length > 0) {
-    await savePlot(
-      out,
-      "training_loss",
-      lineChartSpec(curves, {
-        title: `${objective}: training loss`,
-        xTitle: "step",
-        yTitle: "loss",
-        ...(bestStep === undefined
-          ? {}
-          : { markX: { x: bestStep, label: `best (step ${bestStep})` } }),
-      }),
-    );
+
+  async evaluate(
+    ctx: EvalContext,
+  ): Promise<{ record: EvalRecord; line: string }> {
+    const m = (await this.#evaluate(this.setup.validation)).metrics;
+    const valError = this.cfg.objective === "ce" ? m.classError! : 1 - m.precision;
+    const best = ctx.improves(valError);
+    const numTensors = tf.memory().numTensors;
+    this.#tensorsAfterFirstEval ??= numTensors;
+    const record: EvalRecord = {
+      step: ctx.step,
+      trainLoss: ctx.trainLoss,
+      valPrecision: m.precision,
+      valAri: m.ari,
+      valNmi: m.nmi,
+      valAcc: m.acc,
+      ...(m.classError === undefined ? {} : { valClassError: m.classError }),
+      valError,
+      best,
+      numTensors,
+    };
+    const line = `${this.opts.label ?? ""} eval step ${ctx.step}: val precision ` +
+      `${m.precision.toFixed(4)}, ARI ${m.ari.toFixed(3)}, NMI ${m.nmi.toFixed(3)}, ACC ` +
+      `${m.acc.toFixed(3)}` +
+      (m.classError === undefined ? "" : `, class error ${m.classError.toFixed(4)}`) +
+      `${best ? " (best)" : ""} | ${ctx.stepSeconds.toFixed(3)} s/step, loss ` +
+      `${(this.#lossSeconds / ctx.timedSteps).toFixed(3)} s | tensors ${numTensors}`;
+    return { record, line };
   }
-  if (quality.length > 0) {
-    await savePlot(
-      out,
-      "validation_metrics",
-      lineChartSpec(quality, {
-        title: `${objective}: validation batch clustering`,
-        xTitle: "step",
-        yTitle: "metric",
-        ...(bestStep === undefined
-          ? {}
-          : { markX: { x: bestStep, label: `best (step ${bestStep})` } }),
-      }),
-    );
+
+  errorOf(record: EvalRecord): number {
+    return record.valError;
   }
-  const maxPoints = 2000;
-  const rows = test.embeddings.slice(0, maxPoints);
-  const { projected } = pca(rows, Math.min(2, rows[0]!.length));
-  await savePlot(
-    out,
-    "embedding_pca",
-    scatterSpec(
-      projected.map((p, i) => ({ x: p[0]!, y: p[1] ?? 0, label: test.labels[i]! })),
-      {
-        title: `PCA of ${rows.length} test embeddings (colour = class)`,
-        width: 360,
-        height: 360,
-        legend: true,
-        legendTitle: "class",
-        axes: true,
-        xTitle: "principal component 1",
-        yTitle: "principal component 2",
+
+  async summarise(o: TrainingOutcome<EvalRecord>): Promise<RunSummary> {
+    const { cfg, opts, setup } = this;
+    // Best weights for the final test evaluation.
+    if ((await o.restoreBest()) === null) {
+      throw new CheckpointError(
+        `No best-weights checkpoint in ${opts.outDir.replace(/\/+$/, "")}/best: nothing was ` +
+          `evaluated`,
+      );
+    }
+    const test = await this.#evaluate(setup.test);
+    this.finished = { history: o.history, test };
+    const out = opts.outDir.replace(/\/+$/, "");
+    const datasetLevel = opts.datasetEval === undefined ? undefined : await evaluateTestSplit(
+      this.backbone,
+      setup.dataset,
+      opts.datasetEval.images,
+      out,
+      o.bestStep,
+    );
+    // Resumed with no step left (exp:semi's first method, finished before an interruption of
+    // the second): keep the timings of the process that trained it instead of writing NaN.
+    const earlier = o.timedSteps === 0
+      ? await Deno.readTextFile(`${out}/summary.json`)
+        .then((t) => JSON.parse(t) as RunSummary, () => undefined)
+      : undefined;
+    const n = o.timedSteps;
+    return {
+      objective: cfg.objective,
+      backend: opts.backend,
+      stepsDone: o.step,
+      stoppedEarly: o.stopped && o.step < cfg.steps,
+      bestStep: o.bestStep,
+      bestValError: o.bestError,
+      test: { ...test.metrics, batches: setup.test.length },
+      ...(datasetLevel === undefined ? {} : { datasetLevel }),
+      timing: earlier?.timing ?? {
+        stepSeconds: n > 0 ? o.timedSeconds / n : NaN,
+        clusterLossSeconds: cfg.objective === "cluster" && n > 0 ? this.#lossSeconds / n : null,
+        stepsPerSecond: o.timedSeconds > 0 ? n / o.timedSeconds : NaN,
+        timedSteps: n,
+        totalSeconds: (performance.now() - this.#started) / 1000,
       },
-    ),
-  );
-  if (rows.length >= MIN_MAP_POINTS) {
-    const title = `UMAP of ${rows.length} test embeddings (${objective})` +
-      (withheld.length > 0 ? `; withheld classes ${withheld.join(", ")} as diamonds` : "");
-    await savePlot(
-      out,
-      "embedding_umap",
-      embeddingMapSpec(rows, test.labels.slice(0, rows.length), { title, withheld, seed: 0 }),
-    );
+      numTensors: { afterFirstEval: this.#tensorsAfterFirstEval, atEnd: tf.memory().numTensors },
+      ...(opts.maxTrainSeconds === undefined ? {} : {
+        timeBudget: {
+          seconds: opts.maxTrainSeconds,
+          trainSeconds: o.trainSeconds,
+          reached: o.budgetReached,
+        },
+      }),
+    };
   }
-  // Rows and columns sorted by true class, so the true M is block-diagonal and the predicted
-  // M*'s mistakes show as off-block cells.
-  const b = test.firstBatch.truth.n;
-  const order = Array.from({ length: b }, (_, i) => i)
-    .sort((i, j) => test.labels[i]! - test.labels[j]! || i - j);
-  const sorted = (m: { n: number; data: ArrayLike<number> }) =>
-    order.map((i) => order.map((j) => m.data[i * m.n + j]!));
-  const heat = (title: string) => ({
-    title,
-    binary: ["different clusters", "same cluster"] as const,
-    xTitle: "test image (sorted by true class)",
-    yTitle: "test image (sorted by true class)",
-  });
-  await savePlot(
-    out,
-    "connectivity_predicted",
-    heatmapSpec(sorted(test.firstBatch.predicted), heat("predicted M* (first test batch)")),
-  );
-  await savePlot(
-    out,
-    "connectivity_true",
-    heatmapSpec(sorted(test.firstBatch.truth), heat("true M (first test batch)")),
-  );
 }

@@ -22,14 +22,8 @@
  *
  * @module
  */
-import {
-  type ConfigOf,
-  GRAPH_LOSS_NEIGHBOURS,
-  mnistCommand,
-  type mnistFlags,
-  parseOrExit,
-  runMain,
-} from "../cli.ts";
+import { type ConfigOf, parseOrExit, runMain } from "../cli/flags.ts";
+import { GRAPH_LOSS_NEIGHBOURS, mnistCommand, type mnistFlags } from "./flags.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import {

@@ -8,6 +8,7 @@ import { batchClusters, type EvalRecord, learningRateAt, type RunSummary } from 
 import { pca } from "../pca.ts";
 import { EMBEDDINGS_FILES, readEmbeddings } from "../embeddings_file.ts";
 import { evaluateDataset } from "../dataset_eval.ts";
+import { pinned, sha256, without } from "../train/testdata/pinned.ts";
 import { embedImages, loadDataset } from "./image_dataset.ts";
 
 /**
@@ -400,5 +401,33 @@ Deno.test("exp:mnist presets quick and paper (the paper LeNet on wasm): smoke ru
         await Deno.remove(out, { recursive: true });
       }
     });
+  }
+});
+
+Deno.test("a tiny run gives the figures and weights recorded before the shared training loop", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const run = await main(tiny(out, 6, ["--lr-schedule", "cosine"]));
+    run.model.dispose();
+    // Tensor counts depend on what earlier tests in this process left alive: not figures.
+    assert.deepEqual(
+      without(await readJsonl(`${out}/metrics.jsonl`), ["numTensors"]),
+      without(await readJsonl(pinned("mnist_tiny_metrics.jsonl")), ["numTensors"]),
+    );
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+    const recorded = JSON.parse(await Deno.readTextFile(pinned("mnist_tiny_summary.json")));
+    const volatile = [
+      "timing",
+      "seconds",
+      "embedSeconds",
+      "knnProduct",
+      "embeddingsFile",
+      "numTensors",
+    ];
+    assert.deepEqual(without(summary, volatile), without(recorded, volatile));
+    const weights = JSON.parse(await Deno.readTextFile(pinned("final_weights_sha256.json")));
+    assert.equal(await sha256(`${out}/checkpoints/step-0000000006/weights.bin`), weights.mnist);
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
 import { otKMeansLoss } from "../../lib/ot/ot_kmeans.ts";
-import { AlreadyFinished, parseFlags } from "../cli.ts";
+import { AlreadyFinished, parseFlags } from "../cli/flags.ts";
 import { RunSetupError } from "../run_dir.ts";
 import { tf } from "../../tf/deps/tfjs.ts";
 import { readJsonl } from "../io.ts";
@@ -16,6 +16,7 @@ import {
   trainValSplit,
 } from "./main.ts";
 import { rectMatrix } from "../../lib/core/rect_matrix.ts";
+import { pinned, sha256, without } from "../train/testdata/pinned.ts";
 
 function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
   const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);
@@ -25,40 +26,6 @@ function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
 
 Deno.test("exp:otkmeans", async (t) => {
   await tf.setBackend("cpu");
-
-  await t.step(
-    "surrogate ⟨G_z, z⟩ + ⟨G_c, c⟩ has the OT loss's gradient (finite differences)",
-    () => {
-      // z = X W with a 3 × 2 map W; the tfjs gradient of the surrogate w.r.t. W must match
-      // central differences of the float64 CPU loss (h = 1e-5, float32 tape ⇒ tolerance 1e-3).
-      const x = [[1, 0, 0.5], [0, 1, -0.5], [1, 1, 0], [-1, 0.5, 1], [0.3, -1, 0.2], [2, 0, -1]];
-      const w0 = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3]];
-      const c = [[0.2, 0.1], [-0.5, 0.4]];
-      const opts = { epsilon: 0.1, tol: 1e-12, maxIters: 100000 };
-      const zOf = (w: number[][]) =>
-        x.map((r) => [0, 1].map((j) => r.reduce((s, v, t) => s + v * w[t]![j]!, 0)));
-      const loss = (w: number[][]) => otKMeansLoss(zOf(w), c, opts).loss;
-      const at = otKMeansLoss(zOf(w0), c, opts);
-      const W = tf.variable(tf.tensor2d(w0));
-      const X = tf.tensor2d(x);
-      const gz = tf.tensor2d(Float32Array.from(at.gradPoints.data), [6, 2]);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(gz, tf.matMul(X, W))) as tf.Scalar, [
-        W,
-      ]);
-      const g = grads[W.name]!.arraySync() as number[][];
-      const h = 1e-5;
-      for (let t = 0; t < 3; t++) {
-        for (let j = 0; j < 2; j++) {
-          const plus = w0.map((r) => [...r]), minus = w0.map((r) => [...r]);
-          plus[t]![j]! += h;
-          minus[t]![j]! -= h;
-          const fd = (loss(plus) - loss(minus)) / (2 * h);
-          assert.ok(Math.abs(fd - g[t]![j]!) < 1e-3, `W[${t}][${j}]: fd ${fd} vs tape ${g[t]![j]}`);
-        }
-      }
-      tf.dispose([W, X, gz, ...Object.values(grads)]);
-    },
-  );
 
   await t.step("self-label loss: gradients match finite differences, collapse costs log k", () => {
     const z = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3], [1, 1]];
@@ -209,7 +176,7 @@ Deno.test("exp:otkmeans", async (t) => {
       await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ ...rec, finished: null }));
       const lines: string[] = [];
       const more = await runOtKMeans(smokeConfig(out, ["--resume"]), (l) => lines.push(l));
-      assert.ok(lines.some((l) => /resumed from .*step-0000000003 at step 3/.test(l)));
+      assert.ok(lines.some((l) => /continuing .* from step 3 \(.*step-0000000003\)/.test(l)));
       assert.deepEqual(more.records.filter((r) => r.split === "val").map((r) => r.step), [3, 6]);
       assert.equal(more.records.filter((r) => r.split === "test").length, 1);
       assert.deepEqual(more.final, run.final, "wasm/cpu are deterministic: the same report");
@@ -244,6 +211,22 @@ Deno.test("exp:otkmeans", async (t) => {
         assert.ok(r.final.largestClusterShare < 0.5, String(r.final.largestClusterShare));
       },
     );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("exp:otkmeans smoke: the figures and weights recorded before the shared training loop", async () => {
+  await tf.setBackend("cpu");
+  const out = await Deno.makeTempDir();
+  try {
+    await runOtKMeans(smokeConfig(out), () => {});
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+    const recorded = JSON.parse(await Deno.readTextFile(pinned("otkmeans_smoke_summary.json")));
+    const volatile = ["seconds", "trainSeconds", "secondsPerStep", "backend"];
+    assert.deepEqual(without(summary, volatile), recorded);
+    const weights = JSON.parse(await Deno.readTextFile(pinned("final_weights_sha256.json")));
+    assert.equal(await sha256(`${out}/checkpoints/step-0000000006/weights.bin`), weights.otkmeans);
   } finally {
     await Deno.remove(out, { recursive: true });
   }

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import type { ConfigOf, semiFlags } from "../cli.ts";
+import type { ConfigOf } from "../cli/flags.ts";
+import type { semiFlags } from "./flags.ts";
 import {
   balancedHoldout,
   batchAt,

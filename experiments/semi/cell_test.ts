@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { E } from "../../lib/deps/fp.ts";
-import { parseFlags, semiCommand } from "../cli.ts";
+import { parseFlags } from "../cli/flags.ts";
+import { semiCommand } from "./flags.ts";
 import { runSemiCell } from "./cell.ts";
 import { main } from "./main.ts";
 import type { CellResult, SemiConfig } from "./cell.ts";

@@ -15,7 +15,8 @@ import {
   scoreMethod,
   semiGridCommand,
 } from "./grid.ts";
-import { Interrupted, parseFlags, semiCommand } from "../cli.ts";
+import { Interrupted, parseFlags } from "../cli/flags.ts";
+import { semiCommand } from "./flags.ts";
 import type { SemiConfig } from "./cell.ts";
 import { E } from "../../lib/deps/fp.ts";
 

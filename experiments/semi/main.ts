@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { parseOrExit, runMain, semiCommand } from "../cli.ts";
+import { parseOrExit, runMain } from "../cli/flags.ts";
+import { semiCommand } from "./flags.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import { isConvolutional } from "../models.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { E } from "../../lib/deps/fp.ts";
-import { type Command, flag, parseFlags, runMain, UsageError } from "../cli.ts";
+import { type Command, flag, parseFlags, runMain, UsageError } from "../cli/flags.ts";
 import { openRunDir } from "../run_dir.ts";
 import { adjustedRandIndex } from "../../lib/metrics/metrics.ts";
 import { negSquaredDistances } from "../../lib/core/similarity.ts";

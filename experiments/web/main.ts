@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli.ts";
+import { type Command, flag, parseOrExit, runMain, UsageError } from "../cli/flags.ts";
 
 /** The page's directory (absolute path, with a trailing slash). */
 export const WEB_ROOT: string = new URL("../../web/", import.meta.url).pathname;

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
-import { E } from "../lib/deps/fp.ts";
-import {
-  type Command,
-  flag,
-  helpText,
-  kebab,
-  mnistCommand,
-  parseFlags,
-  semiCommand,
-} from "./cli.ts";
+import { E } from "../../lib/deps/fp.ts";
+import { type Command, flag, helpText, kebab, parseFlags } from "./flags.ts";
+import { mnistCommand } from "../mnist/flags.ts";
+import { semiCommand } from "../semi/flags.ts";
 
 const config = <F extends Parameters<typeof parseFlags>[0]>(cmd: F, argv: string[]) => {
   const r = parseFlags(cmd, argv);
