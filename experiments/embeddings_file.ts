@@ -1,14 +1,15 @@
 /**
- * A run's saved test embeddings: two `.npy` files (NumPy reads them with `numpy.load`) and a
- * small JSON header that says what they hold. Written by exp:mnist's data-set-level evaluation
- * (`mnist/dataset_level.ts`), read by `scripts/transductive_mnist.ts --embeddings <run>`.
+ * A run's saved embeddings of one split: two `.npy` files (NumPy reads them with `numpy.load`)
+ * and a small JSON header that says what they hold. Written by exp:mnist's data-set-level
+ * evaluation (`mnist/dataset_level.ts`) for the test split and the training split, read by
+ * `scripts/transductive_mnist.ts --embeddings <run>` and by the fitted-clustering calibration.
  * No tfjs here, so the reader loads none.
  *
  * Files in the run directory, each written atomically and the header last, so that a header
- * present means the arrays it describes are complete:
- * - `test_embeddings.npy`: float32, shape (rows, cols), row i = test-split image i;
- * - `test_labels.npy`: uint8, shape (rows,);
- * - `test_embeddings.json`: {@link EmbeddingsHeader}.
+ * present means the arrays it describes are complete (`<split>` is `test` or `train`):
+ * - `<split>_embeddings.npy`: float32, shape (rows, cols), row i = image i of the split;
+ * - `<split>_labels.npy`: uint8, shape (rows,);
+ * - `<split>_embeddings.json`: {@link EmbeddingsHeader}.
  *
  * @module
  */
@@ -17,12 +18,35 @@ import { DataFormatError } from "./data/idx.ts";
 import { readNpy, writeNpyAtomic } from "./data/npy.ts";
 import { writeJsonAtomic } from "./io.ts";
 
+/** The splits whose embeddings a run saves. */
+export type EmbeddingsSplit = "test" | "train";
+
+/** File names of a split's saved embeddings, in the run directory. */
+export interface EmbeddingsFiles {
+  readonly embeddings: string;
+  readonly labels: string;
+  readonly header: string;
+}
+
+/**
+ * File names of a split's saved embeddings.
+ *
+ * @param split The split.
+ * @returns `<split>_embeddings.npy`, `<split>_labels.npy`, `<split>_embeddings.json`.
+ */
+export function embeddingsFiles(split: EmbeddingsSplit): EmbeddingsFiles {
+  return {
+    embeddings: `${split}_embeddings.npy`,
+    labels: `${split}_labels.npy`,
+    header: `${split}_embeddings.json`,
+  };
+}
+
 /** File names of the saved test embeddings, in the run directory. */
-export const EMBEDDINGS_FILES = {
-  embeddings: "test_embeddings.npy",
-  labels: "test_labels.npy",
-  header: "test_embeddings.json",
-} as const;
+export const EMBEDDINGS_FILES: EmbeddingsFiles = embeddingsFiles("test");
+
+/** File names of the saved training-split embeddings, in the run directory. */
+export const TRAIN_EMBEDDINGS_FILES: EmbeddingsFiles = embeddingsFiles("train");
 
 const count = new t.Type<number, number, unknown>(
   "non-negative integer",
@@ -38,8 +62,8 @@ const count = new t.Type<number, number, unknown>(
 export const EmbeddingsHeaderCodec = t.type({
   /** Data set name (`mnist`, `fashion`, `cifar10`). */
   dataset: t.string,
-  split: t.literal("test"),
-  /** Rows: test-split images 0 … rows − 1, in order. */
+  split: t.union([t.literal("test"), t.literal("train")]),
+  /** Rows: images 0 … rows − 1 of the split, in order. */
   rows: count,
   /** Embedding dimension. */
   cols: count,
@@ -52,7 +76,7 @@ export const EmbeddingsHeaderCodec = t.type({
   step: t.number,
 });
 
-/** `test_embeddings.json`: what the two `.npy` files hold. */
+/** `<split>_embeddings.json`: what the two `.npy` files hold. */
 export type EmbeddingsHeader = t.TypeOf<typeof EmbeddingsHeaderCodec>;
 
 /** Saved embeddings read back: float32 rows, labels and the header. */
@@ -64,12 +88,13 @@ export interface SavedEmbeddings {
 }
 
 /**
- * Writes a run's test embeddings (module doc).
+ * Writes a run's embeddings of one split (module doc).
  *
  * @param dir The run directory.
  * @param data Row-major `rows × cols` float32 embeddings.
  * @param labels The `rows` labels.
  * @param meta Data set, number of classes and the step of the weights.
+ * @param split The split (file names and header); default `test`.
  * @returns The header written.
  * @throws {RangeError} If `data` or `labels` does not have the header's length.
  */
@@ -78,42 +103,48 @@ export async function writeEmbeddings(
   data: Float32Array,
   labels: Uint8Array,
   meta: { readonly dataset: string; readonly numClasses: number; readonly step: number },
+  split: EmbeddingsSplit = "test",
 ): Promise<EmbeddingsHeader> {
+  const files = embeddingsFiles(split);
   const rows = labels.length, cols = rows > 0 ? data.length / rows : 0;
   if (!Number.isInteger(cols) || cols < 1) {
     throw new RangeError(
       `Invalid embeddings: ${data.length} values are not a whole number of rows for ${rows} labels`,
     );
   }
-  await writeNpyAtomic(`${dir}/${EMBEDDINGS_FILES.embeddings}`, data, [rows, cols]);
-  await writeNpyAtomic(`${dir}/${EMBEDDINGS_FILES.labels}`, labels, [rows]);
+  await writeNpyAtomic(`${dir}/${files.embeddings}`, data, [rows, cols]);
+  await writeNpyAtomic(`${dir}/${files.labels}`, labels, [rows]);
   const header: EmbeddingsHeader = {
     dataset: meta.dataset,
-    split: "test",
+    split,
     rows,
     cols,
     dtype: "float32",
-    embeddings: EMBEDDINGS_FILES.embeddings,
-    labels: EMBEDDINGS_FILES.labels,
+    embeddings: files.embeddings,
+    labels: files.labels,
     numClasses: meta.numClasses,
     step: meta.step,
   };
-  await writeJsonAtomic(`${dir}/${EMBEDDINGS_FILES.header}`, header);
+  await writeJsonAtomic(`${dir}/${files.header}`, header);
   return header;
 }
 
 /**
- * Reads a run's test embeddings and checks them against their header.
+ * Reads a run's embeddings of one split and checks them against their header.
  *
  * @param dir The run directory.
+ * @param split The split; default `test`.
  * @returns The header, the embeddings and the labels.
- * @throws {Deno.errors.NotFound} If the run has no `test_embeddings.json` (a run without the
+ * @throws {Deno.errors.NotFound} If the run has no `<split>_embeddings.json` (a run without the
  * data-set-level evaluation, or from before it existed).
  * @throws {DataFormatError} Naming the file, if the header does not decode or an array's dtype
  * or shape disagrees with it.
  */
-export async function readEmbeddings(dir: string): Promise<SavedEmbeddings> {
-  const headerPath = `${dir}/${EMBEDDINGS_FILES.header}`;
+export async function readEmbeddings(
+  dir: string,
+  split: EmbeddingsSplit = "test",
+): Promise<SavedEmbeddings> {
+  const headerPath = `${dir}/${embeddingsFiles(split).header}`;
   const text = await Deno.readTextFile(headerPath);
   let json: unknown;
   try {
@@ -128,6 +159,9 @@ export async function readEmbeddings(dir: string): Promise<SavedEmbeddings> {
       throw new DataFormatError(`${headerPath}: not an embeddings header: ${why}`);
     }),
   );
+  if (header.split !== split) {
+    throw new DataFormatError(`${headerPath}: holds the ${header.split} split, not ${split}`);
+  }
   const x = await readNpy(`${dir}/${header.embeddings}`);
   if (
     !(x.data instanceof Float32Array) || x.shape.length !== 2 || x.shape[0] !== header.rows ||

@@ -77,7 +77,12 @@ import {
   type LabelledSplit,
   loadDataset,
 } from "./image_dataset.ts";
-import { type DatasetLevelSummary, EMBEDDINGS_FILES, evaluateTestSplit } from "./dataset_level.ts";
+import {
+  type DatasetLevelSummary,
+  EMBEDDINGS_FILES,
+  evaluateTestSplit,
+  TRAIN_EMBEDDINGS_FILES,
+} from "./dataset_level.ts";
 import { type BatchMetrics, type EvalDetail, evaluateBatches } from "./batch_eval.ts";
 import {
   applyUpdate,
@@ -172,7 +177,7 @@ export interface RunOptions {
    * Data-set-level evaluation of the first `images` test-split images after the test batches
    * (module doc); omitted: none.
    */
-  readonly datasetEval?: { readonly images: number };
+  readonly datasetEval?: { readonly images: number; readonly trainImages?: number };
   /** Stop training after this many seconds of summed step time (module doc); omitted: none. */
   readonly maxTrainSeconds?: number;
 }
@@ -301,7 +306,7 @@ export async function trainRun(
     patience: cfg.patience,
     ...(opts.maxTrainSeconds === undefined ? {} : { maxTrainSeconds: opts.maxTrainSeconds }),
     config: configJson,
-    staleFiles: Object.values(EMBEDDINGS_FILES),
+    staleFiles: [...Object.values(EMBEDDINGS_FILES), ...Object.values(TRAIN_EMBEDDINGS_FILES)],
     quiet: opts.quiet,
     logEvery: opts.logEvery,
     label: opts.label,
@@ -451,6 +456,7 @@ class EngineTask implements TrainingTask<EvalRecord, RunSummary> {
       opts.datasetEval.images,
       out,
       o.bestStep,
+      opts.datasetEval.trainImages,
     );
     // Resumed with no step left (exp:semi's first method, finished before an interruption of
     // the second): keep the timings of the process that trained it instead of writing NaN.

@@ -172,7 +172,9 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     logEvery: cfg.logEvery,
     label: cfg.dataset,
     backend: backend.name,
-    ...(cfg.noDatasetEval ? {} : { datasetEval: { images: datasetImages } }),
+    ...(cfg.noDatasetEval
+      ? {}
+      : { datasetEval: { images: datasetImages, trainImages: trainIdx.length } }),
     ...(cfg.maxMinutes === undefined ? {} : { maxTrainSeconds: cfg.maxMinutes * 60 }),
     meta: {
       command: "exp:mnist",

@@ -51,7 +51,9 @@ const tiny = (out: string, steps: number, extra: string[] = []) => [
 const withoutCounters = (r: EvalRecord) => ({ ...r, numTensors: 0 });
 /** The data-set-level figures without their timings (which move from run to run). */
 const figures = (d: RunSummary["datasetLevel"]) =>
-  d === undefined ? undefined : { ...d, seconds: null, embedSeconds: null, knnProduct: null };
+  d === undefined
+    ? undefined
+    : { ...d, seconds: null, embedSeconds: null, trainEmbedSeconds: null, knnProduct: null };
 
 Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
   const out = await Deno.makeTempDir();
@@ -120,10 +122,46 @@ Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
       // What the summary says is what these points give.
       const r = evaluateDataset(Float64Array.from(saved.data), 300, 8, saved.labels, 10);
       assert.deepEqual(
-        figures({ ...r, embedSeconds: 0, embeddingsFile: EMBEDDINGS_FILES.embeddings }),
+        figures({
+          ...r,
+          embedSeconds: 0,
+          trainEmbedSeconds: 0,
+          embeddingsFile: EMBEDDINGS_FILES.embeddings,
+        }),
         figures(summary.datasetLevel),
       );
     });
+    await t.step(
+      "the training images it drew from are saved too, embedded by the same network",
+      async () => {
+        const saved = await readEmbeddings(out, "train");
+        // --train-limit 640: the first 640 training images, in order.
+        assert.deepEqual([saved.header.split, saved.header.rows, saved.header.cols], [
+          "train",
+          640,
+          8,
+        ]);
+        assert.equal(saved.header.step, summary.bestStep);
+        const ds = await loadDataset("mnist");
+        assert.deepEqual(saved.labels, ds.train.labels.slice(0, 640));
+        const indices = Int32Array.from({ length: 640 }, (_, i) => i);
+        assert.deepEqual(saved.data, (await embedImages(run.backbone, ds, "train", indices)).data);
+        // A test header under the training split's name is refused, not read as training data.
+        const other = await Deno.makeTempDir();
+        try {
+          await Deno.copyFile(
+            `${out}/${EMBEDDINGS_FILES.header}`,
+            `${other}/train_embeddings.json`,
+          );
+          await assert.rejects(
+            () => readEmbeddings(other, "train"),
+            /holds the test split, not train/,
+          );
+        } finally {
+          await Deno.remove(other, { recursive: true });
+        }
+      },
+    );
     await t.step("metrics.jsonl and metrics.csv have one record per evaluation", async () => {
       const records = (await readJsonl(`${out}/metrics.jsonl`)) as EvalRecord[];
       assert.deepEqual(records.map((r) => r.step), [3, 6]);
@@ -420,6 +458,7 @@ Deno.test("a tiny run gives the figures and weights recorded before the shared t
       "timing",
       "seconds",
       "embedSeconds",
+      "trainEmbedSeconds",
       "knnProduct",
       "embeddingsFile",
       "numTensors",
