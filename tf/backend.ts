@@ -47,7 +47,15 @@ export const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-n
 type Probe = { ok: true; detail: string } | { ok: false; why: string };
 
 async function probeTensorflow(): Promise<Probe> {
-  const require = createRequire(`file://${Deno.cwd()}/`);
+  let cwd: string;
+  try {
+    cwd = Deno.cwd();
+  } catch (e) {
+    // No read permission: the project's node_modules cannot be searched, so there is no native
+    // backend to find (the wasm and cpu backends need none).
+    return { ok: false, why: `tensorflow backend not looked for: ${errorLine(e)}` };
+  }
+  const require = createRequire(`file://${cwd}/`);
   const reasons: string[] = [];
   for (const pkg of NATIVE_PACKAGES) {
     let entry: string;
@@ -76,8 +84,15 @@ async function probeTensorflow(): Promise<Probe> {
 
 /** Adapter description from `navigator.gpu`, or null when there is no adapter. */
 export async function webgpuAdapterInfo(): Promise<string | null> {
-  // The Vulkan loader wants a runtime dir; headless CI containers often lack one.
-  if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  // The Vulkan loader wants a runtime dir; headless CI containers often lack one. Without env
+  // permission the variable is left as it is: a run needs no permission it did not ask for.
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) {
+      throw e;
+    }
+  }
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (gpu === undefined) return null;
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -147,6 +162,11 @@ async function probeWasm(gemm: WasmGemmChoice): Promise<Probe> {
       }`,
     };
   }
+}
+
+/** The first line of an error's message. */
+function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
 async function useCpu(): Promise<Probe> {
