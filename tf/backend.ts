@@ -33,6 +33,7 @@ export type BackendChoice = typeof BACKEND_CHOICES[number];
 
 /** The backend actually in use after {@link selectBackend}. */
 export interface BackendInfo {
+  /** The backend tfjs now runs on. */
   readonly name: "tensorflow" | "webgpu" | "wasm" | "cpu";
   /** Human-readable description (adapter / package) printed at start. */
   readonly detail: string;

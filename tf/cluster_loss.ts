@@ -57,7 +57,7 @@ import {
   assertLabelCount,
   variableGradsOfEmbeddings,
 } from "./_embeddings.ts";
-import { tf } from "./deps/tfjs.ts";
+import { tf } from "./_tfjs.ts";
 
 /**
  * What to cluster against: constraints M_Ω, or one label per point (`null` = unlabelled; all
@@ -245,7 +245,7 @@ export function fixedGradientLoss(estimate: LossAndGradient): (sigma: tf.Tensor2
   const { loss, grad } = estimate;
   const g32 = Float32Array.from(grad.data);
   // tfjs types the custom function's arguments as (Tensor | save)[]; there is one input.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const sigma = args[0] as tf.Tensor;
     if (sigma.shape[0] !== grad.n || sigma.shape[1] !== grad.n) {
       throw new RangeError(

@@ -42,7 +42,7 @@ import {
   variableGradsOfEmbeddings,
 } from "./_embeddings.ts";
 import { type ClusterLossGradsOptions, onePassChooser } from "./cluster_loss.ts";
-import { tf } from "./deps/tfjs.ts";
+import { tf } from "./_tfjs.ts";
 
 /** The default number of neighbours of the training graph. */
 export const DEFAULT_GRAPH_NEIGHBOURS = 15;
@@ -112,7 +112,7 @@ export function fixedGradientOnPoints(
   d: number,
 ): (v: tf.Tensor2D) => tf.Scalar {
   const g32 = Float32Array.from(grad);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const v = args[0] as tf.Tensor;
     if (v.shape[0] !== n || v.shape[1] !== d) {
       throw new RangeError(
