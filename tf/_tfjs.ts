@@ -31,10 +31,16 @@ import { tf as tfjs } from "./deps/tfjs.ts";
  * const v: tf.Tensor2D = model.predict(tf.ones([4, 3])) as tf.Tensor2D;
  * assert.deepEqual(v.shape, [4, 2]);
  * ```
+ *
+ * @category tfjs
  */
 export const tf: typeof tfjs = tfjs;
 
-/** tfjs's types, under the name of the tfjs value they come with ({@link tf}). */
+/**
+ * tfjs's types, under the name of the tfjs value they come with ({@link tf}).
+ *
+ * @category tfjs
+ */
 export declare namespace tf {
   /** A tensor of any rank (tfjs's `Tensor`). */
   export type Tensor = InstanceType<(typeof tfjs)["Tensor"]>;

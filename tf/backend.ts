@@ -26,12 +26,24 @@ import { createRequire } from "node:module";
 import { tf, WASM_BINARY_DIR } from "./deps/tfjs.ts";
 import { installWasmKernels, type WasmGemmChoice } from "./_wasm_kernels.ts";
 
-/** What `--backend` accepts. */
+/**
+ * What `--backend` accepts.
+ *
+ * @category Backends
+ */
 export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "wasm", "cpu"] as const;
-/** A `--backend` value. */
+/**
+ * A `--backend` value.
+ *
+ * @category Backends
+ */
 export type BackendChoice = typeof BACKEND_CHOICES[number];
 
-/** The backend actually in use after {@link selectBackend}. */
+/**
+ * The backend actually in use after {@link selectBackend}.
+ *
+ * @category Backends
+ */
 export interface BackendInfo {
   /** The backend tfjs now runs on. */
   readonly name: "tensorflow" | "webgpu" | "wasm" | "cpu";
@@ -176,7 +188,11 @@ async function useCpu(): Promise<Probe> {
   return { ok: true, detail: "cpu (plain JavaScript, single thread)" };
 }
 
-/** Options of {@link selectBackend}. */
+/**
+ * Options of {@link selectBackend}.
+ *
+ * @category Backends
+ */
 export interface SelectBackendOptions {
   /**
    * Whether the network to train has convolutions (default true). With `auto`, a dense network
@@ -197,6 +213,8 @@ export interface SelectBackendOptions {
  * @returns What is now in use.
  * @throws {Error} If an explicitly requested backend is unavailable (no silent fallback when
  *   the user named one).
+ *
+ * @category Backends
  */
 export async function selectBackend(
   choice: BackendChoice,

@@ -62,16 +62,26 @@ import { tf } from "./_tfjs.ts";
 /**
  * What to cluster against: constraints M_Ω, or one label per point (`null` = unlabelled; all
  * pairs involving an unlabelled point are unknown).
+ *
+ * @category Losses on embeddings
  */
 export type ClusterTarget = Constraints | readonly (number | null)[];
 
-/** Options of {@link clusterLoss}: the loss's options plus the similarity's. */
+/**
+ * Options of {@link clusterLoss}: the loss's options plus the similarity's.
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossOptions extends FyLossOptions {
   /** Standardise Σ over its n² entries before the loss, like the paper's code. Default true. */
   readonly standardise?: boolean;
 }
 
-/** One evaluation of the loss at a given V, ready for the backward pass. */
+/**
+ * One evaluation of the loss at a given V, ready for the backward pass.
+ *
+ * @category Losses on embeddings
+ */
 export interface PreparedClusterLoss extends LossAndGradient {
   /** Σ(V) as read from the device (float32 values in a float64 matrix), standardised if asked. */
   readonly sigma: Matrix;
@@ -83,7 +93,11 @@ export interface PreparedClusterLoss extends LossAndGradient {
   readonly op: (v: tf.Tensor2D) => tf.Scalar;
 }
 
-/** A loss value and the gradients of the trainable variables (owned by the caller). */
+/**
+ * A loss value and the gradients of the trainable variables (owned by the caller).
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossStep {
   /** The loss estimate ℓ̂ at this step. */
   readonly loss: number;
@@ -97,7 +111,11 @@ export interface ClusterLossStep {
   readonly passes: 1 | 2;
 }
 
-/** Options of {@link clusterLossGrads}: the loss's, and how to run the forward pass. */
+/**
+ * Options of {@link clusterLossGrads}: the loss's, and how to run the forward pass.
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossGradsOptions extends ClusterLossOptions {
   /**
    * `auto` (default): one forward pass on backends with synchronous reads (cpu, wasm,
@@ -332,6 +350,8 @@ function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
  * assert.ok(rows[1][0] < 0 && rows[2][0] > 0); // descent (−g) pulls 1 right and 2 left
  * tf.dispose([v, g]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLoss(
   opts: ClusterLossOptions,
@@ -392,6 +412,8 @@ export function clusterLoss(
  * applySgd(grads, [theta], 0.1);
  * tf.dispose([x, theta]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLossGrads(
   opts: ClusterLossGradsOptions,

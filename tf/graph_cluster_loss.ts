@@ -50,6 +50,8 @@ export const DEFAULT_GRAPH_NEIGHBOURS = 15;
 /**
  * Options of {@link clusterLossGradsOnGraph}: the loss's (k, ε, samples, noise, antithetic,
  * `standardise`), how to run the forward pass, and the graph's.
+ *
+ * @category Losses on embeddings
  */
 export interface GraphClusterLossOptions extends PointGraphLossOptions {
   /** As the dense adapter's: `auto` (default), `one` or `two` forward passes. */
@@ -64,7 +66,11 @@ export interface GraphClusterLossOptions extends PointGraphLossOptions {
   readonly buildGraph?: (points: RectMatrix, labels: PartialLabels) => Graph;
 }
 
-/** One step of the graph loss: the loss, the parameter gradients and what it cost. */
+/**
+ * One step of the graph loss: the loss, the parameter gradients and what it cost.
+ *
+ * @category Losses on embeddings
+ */
 export interface GraphClusterLossStep {
   /** The loss estimate ℓ̂ at this step. */
   readonly loss: number;
@@ -164,6 +170,8 @@ function pointsOf(values: ArrayLike<number>, n: number, d: number): RectMatrix {
  * applySgd(r.grads, [theta], 0.1);
  * tf.dispose([x, theta]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLossGradsOnGraph(
   opts: GraphClusterLossOptions,
