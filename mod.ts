@@ -93,7 +93,7 @@
  * @module
  */
 
-// ## Matrices and similarities — lib/core/
+// ## Core: matrices, similarities, noise, errors, JSON codecs — lib/core/
 
 export { ConvergenceError, InfeasibleConstraintsError } from "./lib/core/errors.ts";
 export { fromData, type Matrix, matrix, toRows, zeros } from "./lib/core/matrix.ts";
