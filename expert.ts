@@ -54,7 +54,7 @@
  * @module
  */
 
-// ## Matrices and random streams — lib/core/
+// ## Core: the shape of decoding results, seeded random streams — lib/core/
 
 export type { DecodeContextEntry, DecodeError, Decoder, DecodeResult } from "./lib/core/codecs.ts";
 export {
