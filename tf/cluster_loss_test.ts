@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
 import { partialFyLoss } from "../lib/losses/fy_loss.ts";
-import { type Matrix } from "../lib/core/matrix.ts";
+import type { Matrix } from "../lib/core/matrix.ts";
 import { fillStandardNormal, streamFor } from "../lib/core/random.ts";
 import { negSquaredDistances, standardise } from "../lib/core/similarity.ts";
 import { tf } from "./deps/tfjs.ts";
