@@ -36,9 +36,17 @@ import { tf } from "./deps/tfjs.ts";
 import { col2im, type ConvGeometry, im2col, isPointwise, patchCols, patchRows } from "./_im2col.ts";
 import { loadNativeBlas, type NativeBlas } from "./native_blas.ts";
 
-/** The arithmetic engine of the wasm kernels. */
+/**
+ * The arithmetic engine of the wasm kernels.
+ *
+ * @category Backends
+ */
 export type WasmGemm = "openblas" | "xnnpack";
-/** What `installWasmKernels` accepts: an engine, or `auto` (openblas when it loads). */
+/**
+ * What `installWasmKernels` accepts: an engine, or `auto` (openblas when it loads).
+ *
+ * @category Backends
+ */
 export type WasmGemmChoice = WasmGemm | "auto";
 
 /** What {@link installWasmKernels} set up. */

@@ -26,13 +26,26 @@ import { createRequire } from "node:module";
 import { tf, WASM_BINARY_DIR } from "./deps/tfjs.ts";
 import { installWasmKernels, type WasmGemmChoice } from "./_wasm_kernels.ts";
 
-/** What `--backend` accepts. */
+/**
+ * What `--backend` accepts.
+ *
+ * @category Backends
+ */
 export const BACKEND_CHOICES = ["auto", "webgpu", "tensorflow", "wasm", "cpu"] as const;
-/** A `--backend` value. */
+/**
+ * A `--backend` value.
+ *
+ * @category Backends
+ */
 export type BackendChoice = typeof BACKEND_CHOICES[number];
 
-/** The backend actually in use after {@link selectBackend}. */
+/**
+ * The backend actually in use after {@link selectBackend}.
+ *
+ * @category Backends
+ */
 export interface BackendInfo {
+  /** The backend tfjs now runs on. */
   readonly name: "tensorflow" | "webgpu" | "wasm" | "cpu";
   /** Human-readable description (adapter / package) printed at start. */
   readonly detail: string;
@@ -47,7 +60,15 @@ export const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-n
 type Probe = { ok: true; detail: string } | { ok: false; why: string };
 
 async function probeTensorflow(): Promise<Probe> {
-  const require = createRequire(`file://${Deno.cwd()}/`);
+  let cwd: string;
+  try {
+    cwd = Deno.cwd();
+  } catch (e) {
+    // No read permission: the project's node_modules cannot be searched, so there is no native
+    // backend to find (the wasm and cpu backends need none).
+    return { ok: false, why: `tensorflow backend not looked for: ${errorLine(e)}` };
+  }
+  const require = createRequire(`file://${cwd}/`);
   const reasons: string[] = [];
   for (const pkg of NATIVE_PACKAGES) {
     let entry: string;
@@ -76,8 +97,15 @@ async function probeTensorflow(): Promise<Probe> {
 
 /** Adapter description from `navigator.gpu`, or null when there is no adapter. */
 export async function webgpuAdapterInfo(): Promise<string | null> {
-  // The Vulkan loader wants a runtime dir; headless CI containers often lack one.
-  if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  // The Vulkan loader wants a runtime dir; headless CI containers often lack one. Without env
+  // permission the variable is left as it is: a run needs no permission it did not ask for.
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) {
+      throw e;
+    }
+  }
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
   if (gpu === undefined) return null;
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -149,13 +177,22 @@ async function probeWasm(gemm: WasmGemmChoice): Promise<Probe> {
   }
 }
 
+/** The first line of an error's message. */
+function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
 async function useCpu(): Promise<Probe> {
   await tf.setBackend("cpu");
   await tf.ready();
   return { ok: true, detail: "cpu (plain JavaScript, single thread)" };
 }
 
-/** Options of {@link selectBackend}. */
+/**
+ * Options of {@link selectBackend}.
+ *
+ * @category Backends
+ */
 export interface SelectBackendOptions {
   /**
    * Whether the network to train has convolutions (default true). With `auto`, a dense network
@@ -176,6 +213,8 @@ export interface SelectBackendOptions {
  * @returns What is now in use.
  * @throws {Error} If an explicitly requested backend is unavailable (no silent fallback when
  *   the user named one).
+ *
+ * @category Backends
  */
 export async function selectBackend(
   choice: BackendChoice,

@@ -50,21 +50,38 @@
 import { type Constraints, constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
 import { type FyLossOptions, type LossAndGradient, partialFyLoss } from "../lib/losses/fy_loss.ts";
 import { fromData, type Matrix } from "../lib/core/matrix.ts";
-import { tf } from "./deps/tfjs.ts";
+import { show } from "../lib/core/errors.ts";
+import {
+  assertEmbeddingsTensor,
+  assertFiniteRows,
+  assertLabelCount,
+  variableGradsOfEmbeddings,
+} from "./_embeddings.ts";
+import { tf } from "./_tfjs.ts";
 
 /**
  * What to cluster against: constraints M_Ω, or one label per point (`null` = unlabelled; all
  * pairs involving an unlabelled point are unknown).
+ *
+ * @category Losses on embeddings
  */
 export type ClusterTarget = Constraints | readonly (number | null)[];
 
-/** Options of {@link clusterLoss}: the loss's options plus the similarity's. */
+/**
+ * Options of {@link clusterLoss}: the loss's options plus the similarity's.
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossOptions extends FyLossOptions {
   /** Standardise Σ over its n² entries before the loss, like the paper's code. Default true. */
   readonly standardise?: boolean;
 }
 
-/** One evaluation of the loss at a given V, ready for the backward pass. */
+/**
+ * One evaluation of the loss at a given V, ready for the backward pass.
+ *
+ * @category Losses on embeddings
+ */
 export interface PreparedClusterLoss extends LossAndGradient {
   /** Σ(V) as read from the device (float32 values in a float64 matrix), standardised if asked. */
   readonly sigma: Matrix;
@@ -76,7 +93,11 @@ export interface PreparedClusterLoss extends LossAndGradient {
   readonly op: (v: tf.Tensor2D) => tf.Scalar;
 }
 
-/** A loss value and the gradients of the trainable variables (owned by the caller). */
+/**
+ * A loss value and the gradients of the trainable variables (owned by the caller).
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossStep {
   /** The loss estimate ℓ̂ at this step. */
   readonly loss: number;
@@ -90,7 +111,11 @@ export interface ClusterLossStep {
   readonly passes: 1 | 2;
 }
 
-/** Options of {@link clusterLossGrads}: the loss's, and how to run the forward pass. */
+/**
+ * Options of {@link clusterLossGrads}: the loss's, and how to run the forward pass.
+ *
+ * @category Losses on embeddings
+ */
 export interface ClusterLossGradsOptions extends ClusterLossOptions {
   /**
    * `auto` (default): one forward pass on backends with synchronous reads (cpu, wasm,
@@ -238,7 +263,7 @@ export function fixedGradientLoss(estimate: LossAndGradient): (sigma: tf.Tensor2
   const { loss, grad } = estimate;
   const g32 = Float32Array.from(grad.data);
   // tfjs types the custom function's arguments as (Tensor | save)[]; there is one input.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const sigma = args[0] as tf.Tensor;
     if (sigma.shape[0] !== grad.n || sigma.shape[1] !== grad.n) {
       throw new RangeError(
@@ -253,11 +278,18 @@ export function fixedGradientLoss(estimate: LossAndGradient): (sigma: tf.Tensor2
   return (sigma) => op(sigma) as tf.Scalar;
 }
 
-/** Turns a {@link ClusterTarget} into constraints. */
+/** Turns a {@link ClusterTarget} into constraints for a batch of n embeddings. */
 function toConstraints(target: ClusterTarget, n: number): Constraints {
-  const c = Array.isArray(target)
-    ? constraintsFromLabels(target as readonly (number | null)[])
-    : target as Constraints;
+  if (Array.isArray(target)) {
+    assertLabelCount(target, n);
+    return constraintsFromLabels(target as readonly (number | null)[]);
+  }
+  const c = target as Constraints;
+  if (typeof c !== "object" || c === null || typeof c.n !== "number") {
+    throw new TypeError(
+      `Expected target to be constraints or an array of labels, got ${show(target)}`,
+    );
+  }
   if (c.n !== n) {
     throw new RangeError(
       `Invalid target: it covers ${c.n} points but the batch has n = ${n} embeddings`,
@@ -297,8 +329,10 @@ function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
  * `standardise` (default true).
  * @returns `(v, target, seed) => Promise<PreparedClusterLoss>`; the same (V, target, seed)
  * gives the same result. `v` is not disposed.
- * @throws {TypeError | RangeError} On invalid options; the returned function rejects on a
- * target of the wrong size, an invalid seed, or k > n.
+ * @throws {TypeError | RangeError} On invalid options; the returned function rejects, before
+ * computing anything, on embeddings that are not an n × d tensor or hold a NaN or an infinity
+ * (naming the row), on labels or constraints not of n points, and then on an invalid seed or
+ * k > n.
  *
  * @example Gradient of the loss w.r.t. embeddings
  * ```ts
@@ -316,6 +350,8 @@ function symmetricMatrix(raw: ArrayLike<number>, n: number): Matrix {
  * assert.ok(rows[1][0] < 0 && rows[2][0] > 0); // descent (−g) pulls 1 right and 2 left
  * tf.dispose([v, g]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLoss(
   opts: ClusterLossOptions,
@@ -326,10 +362,10 @@ export function clusterLoss(
   }
   const cpuLoss = partialFyLoss(opts);
   return async (v, target, seed) => {
-    if (v.rank !== 2) {
-      throw new RangeError(`Invalid v of shape [${v.shape}]: embeddings must be an n × d matrix`);
-    }
-    const constraints = toConstraints(target, v.shape[0]);
+    assertEmbeddingsTensor(v);
+    const [n, d] = v.shape;
+    const constraints = toConstraints(target, n);
+    assertFiniteRows(await v.data(), n, d);
     const sigmaTensor = similarityTf(v, standardise);
     let sigma: Matrix;
     try {
@@ -358,7 +394,8 @@ export function clusterLoss(
  * @returns `(embed, target, seed, varList?) => Promise<ClusterLossStep>`; `varList` defaults to
  * all trainable variables. The caller owns (and must dispose) the returned gradients.
  * @throws {TypeError | RangeError} On invalid options; the returned function rejects as
- * {@link clusterLoss}'s does, and on `passes: "one"` with a backend whose reads are async.
+ * {@link clusterLoss}'s does (the embeddings `embed()` returns, then the target), on an `embed`
+ * that is not a function, and on `passes: "one"` with a backend whose reads are async.
  *
  * @example One SGD step on a linear map
  * ```ts
@@ -375,6 +412,8 @@ export function clusterLoss(
  * applySgd(grads, [theta], 0.1);
  * tf.dispose([x, theta]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLossGrads(
   opts: ClusterLossGradsOptions,
@@ -389,16 +428,18 @@ export function clusterLossGrads(
   const prepare = clusterLoss(opts);
   const cpuLoss = partialFyLoss(opts);
   return async (embed, target, seed, varList) => {
+    if (typeof embed !== "function") {
+      throw new TypeError(
+        `Expected embed to be a function returning the batch's embeddings, got ${show(embed)}`,
+      );
+    }
     if (onePass()) {
       let sigma: Matrix | null = null, loss = 0, lossSeconds = 0;
-      const { value, grads } = tf.variableGrads(() => {
-        const v = embed();
-        if (v.rank !== 2) {
-          throw new RangeError(
-            `Invalid v of shape [${v.shape}]: embeddings must be an n × d matrix`,
-          );
-        }
-        const constraints = toConstraints(target, v.shape[0]);
+      const { value, grads } = variableGradsOfEmbeddings(embed, (v) => {
+        assertEmbeddingsTensor(v);
+        const [n, d] = v.shape;
+        const constraints = toConstraints(target, n);
+        assertFiniteRows(v.dataSync(), n, d);
         const s = similarityTf(v, standardise);
         const t0 = performance.now();
         sigma = symmetricMatrix(s.dataSync(), s.shape[0]);
@@ -416,7 +457,7 @@ export function clusterLossGrads(
     try {
       prepared = await prepare(v, target, seed);
     } finally {
-      v.dispose();
+      tf.dispose(v); // not v.dispose(): embed may have returned something else (prepare says so)
     }
     const lossSeconds = (performance.now() - t0) / 1000;
     const { value, grads } = tf.variableGrads(() => prepared.op(embed()), varList);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
 import { partialFyLoss } from "../lib/losses/fy_loss.ts";
-import { type Matrix } from "../lib/core/matrix.ts";
+import type { Matrix } from "../lib/core/matrix.ts";
 import { fillStandardNormal, streamFor } from "../lib/core/random.ts";
 import { negSquaredDistances, standardise } from "../lib/core/similarity.ts";
 import { tf } from "./deps/tfjs.ts";
@@ -179,9 +179,81 @@ Deno.test("a target of the wrong size is rejected with a message naming it", asy
   const v = tf.tensor2d([[0], [1], [2]]);
   await assert.rejects(
     clusterLoss(BASE)(v, [0, 1], 0),
-    /Invalid target: it covers 2 points but the batch has n = 3/,
+    /^RangeError: Invalid labels: 2 labels for n = 3 embeddings \(one per row\)$/,
+  );
+  await assert.rejects(
+    clusterLoss(BASE)(v, constraintsFromLabels([0, 1]), 0),
+    /^RangeError: Invalid target: it covers 2 points but the batch has n = 3 embeddings$/,
+  );
+  await assert.rejects(
+    clusterLoss(BASE)(v, 3 as unknown as number[], 0),
+    /^TypeError: Expected target to be constraints or an array of labels, got 3$/,
   );
   v.dispose();
+});
+
+Deno.test("embeddings are checked before the loss: the message names the row", async (t) => {
+  const x = tf.tensor2d([[0, 0], [0.1, 1], [3, 0], [3.1, 1]]);
+  const theta = tf.variable(tf.tensor2d([[1, 0], [0, 1]]));
+  const labels = [0, 0, 1, 1];
+  const before = tf.memory().numTensors;
+  for (const [bad, name] of [[NaN, "NaN"], [Infinity, "Infinity"], [-Infinity, "-Infinity"]]) {
+    await t.step(`${name} in row 2`, async () => {
+      const rows = [[0, 0], [0.1, 1], [3, bad as number], [3.1, 1]];
+      const message = new RegExp(
+        `^RangeError: embeddings row 2 holds ${name} \\(did training diverge\\?\\)$`,
+      );
+      const v = tf.tensor2d(rows);
+      await assert.rejects(clusterLoss(BASE)(v, labels, 0), message);
+      v.dispose();
+      for (const passes of ["one", "two"] as const) {
+        const shift = tf.tensor2d(rows.map((r) => r.map((c) => Number.isFinite(c) ? 0 : c)));
+        // Xθ + shift: the non-finite entry comes out of the model, as a diverged network's would.
+        const step = clusterLossGrads({ ...BASE, passes });
+        await assert.rejects(step(() => tf.add(tf.matMul(x, theta), shift), labels, 0), message);
+        shift.dispose();
+      }
+    });
+  }
+  await t.step("wrong rank, no rows, not a tensor, not a function", async () => {
+    const v = tf.tensor1d([0, 1, 2]);
+    await assert.rejects(
+      clusterLoss(BASE)(v as unknown as tf.Tensor2D, [0, 1, 2], 0),
+      /^RangeError: Invalid embeddings of shape \[3\]: expected rank 2 \(n × d\), got rank 1$/,
+    );
+    const empty = tf.zeros([0, 2]) as tf.Tensor2D;
+    await assert.rejects(
+      clusterLoss(BASE)(empty, [], 0),
+      /^RangeError: Invalid embeddings of shape \[0,2\]: the batch has no rows$/,
+    );
+    await assert.rejects(
+      clusterLoss(BASE)([[0, 1]] as unknown as tf.Tensor2D, [0], 0),
+      /^TypeError: Expected embeddings to be a tf.Tensor \(n × d\) of spanclust's tfjs, got array/,
+    );
+    await assert.rejects(
+      clusterLoss(BASE)({ shape: [2, 1] } as unknown as tf.Tensor2D, [0, 1], 0),
+      /got a tensor of another tfjs \(shape \[2,1\]\)$/,
+    );
+    for (const passes of ["one", "two"] as const) {
+      const step = clusterLossGrads({ ...BASE, passes });
+      const rank3 = () => tf.reshape(tf.matMul(x, theta), [4, 2, 1]) as unknown as tf.Tensor2D;
+      await assert.rejects(
+        step(rank3, labels, 0),
+        /^RangeError: Invalid embeddings of shape \[4,2,1\]: expected rank 2 \(n × d\), got rank 3$/,
+      );
+      await assert.rejects(
+        step(() => tf.matMul(x, theta), [0, 1, 1], 0),
+        /^RangeError: Invalid labels: 3 labels for n = 4 embeddings \(one per row\)$/,
+      );
+      await assert.rejects(
+        step(x as unknown as () => tf.Tensor2D, labels, 0),
+        /^TypeError: Expected embed to be a function returning the batch's embeddings, got object$/,
+      );
+    }
+    tf.dispose([v, empty]);
+  });
+  assert.equal(tf.memory().numTensors, before, "a refused step leaves no tensor behind");
+  tf.dispose([x, theta]);
 });
 
 Deno.test("1000 training steps leave tf.memory().numTensors unchanged", async () => {

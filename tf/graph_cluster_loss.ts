@@ -27,7 +27,6 @@
  */
 import type { Graph } from "../lib/graph/graph.ts";
 import type { PartialLabels } from "../lib/constrained/constrained_forest_on_graph.ts";
-import { assertIntegerInRange } from "../lib/core/errors.ts";
 import {
   labelledNeighbourGraph,
   partialFyLossOfPointsOnGraph,
@@ -35,8 +34,15 @@ import {
   type PointGraphLossOptions,
 } from "../lib/losses/point_graph_loss.ts";
 import { rectFromData, type RectMatrix } from "../lib/core/rect_matrix.ts";
+import { assertIntegerInRange, show } from "../lib/core/errors.ts";
+import {
+  assertEmbeddingsTensor,
+  assertFiniteRows,
+  assertLabelCount,
+  variableGradsOfEmbeddings,
+} from "./_embeddings.ts";
 import { type ClusterLossGradsOptions, onePassChooser } from "./cluster_loss.ts";
-import { tf } from "./deps/tfjs.ts";
+import { tf } from "./_tfjs.ts";
 
 /** The default number of neighbours of the training graph. */
 export const DEFAULT_GRAPH_NEIGHBOURS = 15;
@@ -44,6 +50,8 @@ export const DEFAULT_GRAPH_NEIGHBOURS = 15;
 /**
  * Options of {@link clusterLossGradsOnGraph}: the loss's (k, ε, samples, noise, antithetic,
  * `standardise`), how to run the forward pass, and the graph's.
+ *
+ * @category Losses on embeddings
  */
 export interface GraphClusterLossOptions extends PointGraphLossOptions {
   /** As the dense adapter's: `auto` (default), `one` or `two` forward passes. */
@@ -58,7 +66,11 @@ export interface GraphClusterLossOptions extends PointGraphLossOptions {
   readonly buildGraph?: (points: RectMatrix, labels: PartialLabels) => Graph;
 }
 
-/** One step of the graph loss: the loss, the parameter gradients and what it cost. */
+/**
+ * One step of the graph loss: the loss, the parameter gradients and what it cost.
+ *
+ * @category Losses on embeddings
+ */
 export interface GraphClusterLossStep {
   /** The loss estimate ℓ̂ at this step. */
   readonly loss: number;
@@ -106,7 +118,7 @@ export function fixedGradientOnPoints(
   d: number,
 ): (v: tf.Tensor2D) => tf.Scalar {
   const g32 = Float32Array.from(grad);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const v = args[0] as tf.Tensor;
     if (v.shape[0] !== n || v.shape[1] !== d) {
       throw new RangeError(
@@ -126,12 +138,6 @@ function pointsOf(values: ArrayLike<number>, n: number, d: number): RectMatrix {
   return rectFromData(n, d, Float64Array.from(values));
 }
 
-function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
-  if (v.rank !== 2) {
-    throw new RangeError(`Invalid v of shape [${v.shape}]: embeddings must be an n × d matrix`);
-  }
-}
-
 /**
  * One training step's loss and parameter gradients through the graph loss: the interface of
  * `clusterLossGrads`, for labels (not dense constraints).
@@ -141,9 +147,11 @@ function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
  * @returns `(embed, labels, seed, varList?) => Promise<GraphClusterLossStep>`; `varList`
  * defaults to all trainable variables. The caller owns (and disposes) the returned gradients.
  * @throws {TypeError | RangeError} On invalid options (the message names the option and the
- * value); the returned function rejects on a batch of fewer than neighbours + 1 points, labels
- * of the wrong length, an invalid seed, k > n, `passes: "one"` on a backend whose reads are
- * async, and `InfeasibleConstraintsError` when k is below the number of classes in the batch.
+ * value); the returned function rejects, before computing anything, on an `embed` that is not
+ * a function, embeddings that are not an n × d tensor or hold a NaN or an infinity (naming the
+ * row), labels not of length n; then on a batch of fewer than neighbours + 1 points, an invalid
+ * seed, k > n, `passes: "one"` on a backend whose reads are async, and
+ * `InfeasibleConstraintsError` when k is below the number of classes in the batch.
  *
  * @example One SGD step on a linear map
  * ```ts
@@ -162,6 +170,8 @@ function assertEmbeddings(v: tf.Tensor): asserts v is tf.Tensor2D {
  * applySgd(r.grads, [theta], 0.1);
  * tf.dispose([x, theta]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function clusterLossGradsOnGraph(
   opts: GraphClusterLossOptions,
@@ -191,6 +201,8 @@ export function clusterLossGradsOnGraph(
     seed: number,
   ) => {
     const t0 = performance.now();
+    assertLabelCount(labels, n);
+    assertFiniteRows(values, n, d);
     const points = pointsOf(values, n, d);
     const graph = buildGraph(points, labels);
     const t1 = performance.now();
@@ -205,11 +217,15 @@ export function clusterLossGradsOnGraph(
   };
 
   return async (embed, labels, seed, varList) => {
+    if (typeof embed !== "function") {
+      throw new TypeError(
+        `Expected embed to be a function returning the batch's embeddings, got ${show(embed)}`,
+      );
+    }
     if (onePass()) {
       let result: ReturnType<typeof evaluate> | null = null, readSeconds = 0;
-      const { value, grads } = tf.variableGrads(() => {
-        const v = embed();
-        assertEmbeddings(v);
+      const { value, grads } = variableGradsOfEmbeddings(embed, (v) => {
+        assertEmbeddingsTensor(v);
         const [n, d] = v.shape;
         const t0 = performance.now();
         const values = v.dataSync();
@@ -232,11 +248,11 @@ export function clusterLossGradsOnGraph(
     let r: ReturnType<typeof evaluate>, n: number, d: number;
     const t0 = performance.now();
     try {
-      assertEmbeddings(v);
+      assertEmbeddingsTensor(v);
       [n, d] = v.shape;
       r = evaluate(await v.data(), n, d, labels, seed);
     } finally {
-      v.dispose();
+      tf.dispose(v); // not v.dispose(): embed may have returned something else
     }
     const lossSeconds = (performance.now() - t0) / 1000;
     const op = fixedGradientOnPoints(r.estimate.loss, r.estimate.grad, n, d);

@@ -149,6 +149,53 @@ Deno.test("graph adapter: a few SGD steps lower the loss, no tensor leaks", asyn
   assert.ok(last < 0.6 * losses[0], `loss ${losses[0]} → ${last} (mean of the last 5)`);
 });
 
+Deno.test("graph adapter: embeddings and labels are checked first, naming the row", async (t) => {
+  const x = tf.tensor2d(X);
+  const theta = tf.variable(tf.tensor2d(THETA0));
+  const before = tf.memory().numTensors;
+  const linear = () => tf.matMul(x, theta) as tf.Tensor2D;
+  for (const passes of ["one", "two"] as const) {
+    await t.step(`passes: ${passes}`, async () => {
+      const step = clusterLossGradsOnGraph({ ...BASE, neighbours: 4, passes });
+      for (const [bad, name] of [[NaN, "NaN"], [Infinity, "Infinity"], [-Infinity, "-Infinity"]]) {
+        const shift = tf.tensor2d(
+          Array.from(
+            { length: N },
+            (_, i) => Array.from({ length: D }, (_, j) => i === 5 && j === 2 ? bad as number : 0),
+          ),
+        );
+        await assert.rejects(
+          step(() => tf.add(linear(), shift), LABELS, 0),
+          new RegExp(`^RangeError: embeddings row 5 holds ${name} \\(did training diverge\\?\\)$`),
+        );
+        shift.dispose();
+      }
+      await assert.rejects(
+        step(linear, LABELS.slice(1), 0),
+        /^RangeError: Invalid labels: 23 labels for n = 24 embeddings \(one per row\)$/,
+      );
+      await assert.rejects(
+        step(linear, new Int32Array(25), 0),
+        /^RangeError: Invalid labels: 25 labels for n = 24 embeddings \(one per row\)$/,
+      );
+      await assert.rejects(
+        step(linear, "0,1" as unknown as number[], 0),
+        /^TypeError: Expected labels to be an array of integers or null \(one per row\), got "0,1"$/,
+      );
+      await assert.rejects(
+        step(() => tf.reshape(linear(), [N * D]) as unknown as tf.Tensor2D, LABELS, 0),
+        /^RangeError: Invalid embeddings of shape \[72\]: expected rank 2 \(n × d\), got rank 1$/,
+      );
+      await assert.rejects(
+        step(undefined as unknown as () => tf.Tensor2D, LABELS, 0),
+        /^TypeError: Expected embed to be a function returning the batch's embeddings, got undefined$/,
+      );
+    });
+  }
+  assert.equal(tf.memory().numTensors, before, "a refused step leaves no tensor behind");
+  tf.dispose([x, theta]);
+});
+
 Deno.test("graph adapter: bad options and batches are refused, naming the value", async () => {
   assert.throws(
     () => clusterLossGradsOnGraph({ ...BASE, neighbours: 0 }),

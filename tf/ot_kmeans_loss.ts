@@ -33,9 +33,13 @@ import {
   type OtKMeansLossResult,
 } from "../lib/ot/ot_kmeans.ts";
 import type { RectMatrix } from "../lib/core/rect_matrix.ts";
-import { tf } from "./deps/tfjs.ts";
+import { tf } from "./_tfjs.ts";
 
-/** A loss at given (z, c), ready for the backward pass. */
+/**
+ * A loss at given (z, c), ready for the backward pass.
+ *
+ * @category Losses on embeddings
+ */
 export interface PreparedOtKMeansLoss extends OtKMeansLossResult {
   /**
    * The differentiable op (z, c) ↦ L: forward value L, gradient (G_z, G_c). Valid only for the
@@ -69,6 +73,8 @@ export interface PreparedOtKMeansLoss extends OtKMeansLossResult {
  * assert.deepEqual(await gc!.array(), [[0.5, 0]]);
  * tf.dispose([z, c, gz!, gc!]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function pointCentroidLossOp(
   loss: number,
@@ -76,7 +82,7 @@ export function pointCentroidLossOp(
   gradCentroids: RectMatrix,
 ): (z: tf.Tensor2D, c: tf.Tensor2D) => tf.Scalar {
   const gz = Float32Array.from(gradPoints.data), gc = Float32Array.from(gradCentroids.data);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const op = tf.customGrad((...args: unknown[]) => {
     const [z, c] = args as tf.Tensor[];
     for (const [name, t, g] of [["z", z!, gradPoints], ["c", c!, gradCentroids]] as const) {
       if (t.shape[0] !== g.rows || t.shape[1] !== g.cols) {
@@ -136,6 +142,8 @@ function assertFiniteRows(name: string, data: ArrayLike<number>, cols: number): 
  *   /embeddings row 1 holds NaN \(did training diverge\?\)/,
  * );
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function prepareOtKMeansLoss(
   z: RectMatrix,
@@ -179,6 +187,8 @@ export function prepareOtKMeansLoss(
  * assert.ok((await grads[c.name]!.abs().max().data())[0]! < 1e-6);
  * tf.dispose([z, c, value, grads[c.name]!]);
  * ```
+ *
+ * @category Losses on embeddings
  */
 export function otKMeansLossTf(
   z: tf.Tensor2D,

@@ -37,7 +37,7 @@ import { semiCommand, semiFlags } from "./flags.ts";
 import { Interrupted } from "../interrupt.ts";
 import { openRunDir, readRunRecord } from "../run_dir.ts";
 
-import { type GridCell } from "./aggregate.ts";
+import type { GridCell } from "./aggregate.ts";
 import {
   type CellContext,
   type CellOutcome,

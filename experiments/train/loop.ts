@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { tf } from "../../tf/deps/tfjs.ts";
+import type { tf } from "../../tf/deps/tfjs.ts";
 import {
   latestCheckpoint,
   listCheckpoints,

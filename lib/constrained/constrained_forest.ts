@@ -140,6 +140,8 @@ function edgeValue(sigma: Matrix, edges: ReadonlyArray<readonly [number, number]
  * assert.equal(f.labels[0], f.labels[3]);
  * assert.equal(f.k, 2);
  * ```
+ *
+ * @category Constrained forests
  */
 export function constrainedSpanningForest(
   sigma: Matrix,
@@ -168,6 +170,8 @@ export function constrainedSpanningForest(
  * const f = unsafeConstrainedSpanningForest(matrix([[0, 1], [1, 0]]), 2, constraintsFromLabels([0, 1]));
  * if (f.edges.length !== 0) throw new Error();
  * ```
+ *
+ * @category Constrained forests
  */
 export function unsafeConstrainedSpanningForest(
   sigma: Matrix,
@@ -344,6 +348,8 @@ export const EXACT_MAX_GROUPS = 14;
  *   [1, null, null, null], [null, 1, null, null], [null, null, 1, 1], [null, null, 1, 1]]);
  * assert.equal(exactConstrainedSpanningForest(sigma, 1, c).value, -80); // total distance 40
  * ```
+ *
+ * @category Constrained forests
  */
 export function exactConstrainedSpanningForest(
   sigma: Matrix,

@@ -34,7 +34,11 @@ import {
 import { assertIntegerInRange } from "../core/errors.ts";
 import { DisjointSets } from "../forest/spanning_forest.ts";
 
-/** Partial labels of n points: an integer class, or null (or −1 in an Int32Array) if unknown. */
+/**
+ * Partial labels of n points: an integer class, or null (or −1 in an Int32Array) if unknown.
+ *
+ * @category Constrained forests
+ */
 export type PartialLabels = readonly (number | null)[] | Int32Array;
 
 /**
@@ -117,6 +121,8 @@ export function classIds(
  * const f = constrainedSpanningForestOnGraph(g, 2, [5, null, 6, 5]);
  * assert.deepEqual([...f.labels], [0, 0, 1, 0]);
  * ```
+ *
+ * @category Constrained forests
  */
 export function constrainedSpanningForestOnGraph(
   g: Graph,
@@ -147,6 +153,8 @@ export function constrainedSpanningForestOnGraph(
  * const f = unsafeConstrainedSpanningForestOnGraph(graph(2, [[0, 1, 1]]), 2, new Int32Array([0, 1]));
  * if (f.edgeIndex.length !== 0) throw new Error();
  * ```
+ *
+ * @category Constrained forests
  */
 export function unsafeConstrainedSpanningForestOnGraph(
   g: Graph,
@@ -231,6 +239,8 @@ function rejectionKruskal(
  * const g = graph(4, [[0, 1, -1], [1, 2, -4], [2, 3, -1]]);
  * assert.deepEqual(propagateLabels(g, [7, null, null, 9]).labels, [7, 7, 9, 9]);
  * ```
+ *
+ * @category Constrained forests
  */
 export function propagateLabels(
   g: Graph,
@@ -328,10 +338,18 @@ function pruneLightest(g: Graph, edges: Int32Array, ids: Int32Array, drop: numbe
 
 // Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
 
-/** @deprecated Renamed {@link constrainedSpanningForestOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link constrainedSpanningForestOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const constrainedForestOnGraph: typeof constrainedSpanningForestOnGraph =
   constrainedSpanningForestOnGraph;
 
-/** @deprecated Renamed {@link unsafeConstrainedSpanningForestOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link unsafeConstrainedSpanningForestOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const unsafeConstrainedForestOnGraph: typeof unsafeConstrainedSpanningForestOnGraph =
   unsafeConstrainedSpanningForestOnGraph;

@@ -8,16 +8,30 @@
  */
 import { show } from "../core/errors.ts";
 
-/** Known pair: the two points must be in the same cluster (M_Ω entry 1). */
+/**
+ * Known pair: the two points must be in the same cluster (M_Ω entry 1).
+ *
+ * @category Constrained forests
+ */
 export const MUST_LINK: 1 = 1 as const;
-/** Known pair: the two points must be in different clusters (M_Ω entry 0). */
+/**
+ * Known pair: the two points must be in different clusters (M_Ω entry 0).
+ *
+ * @category Constrained forests
+ */
 export const CANNOT_LINK: 0 = 0 as const;
-/** Pair outside Ω: no information. */
+/**
+ * Pair outside Ω: no information.
+ *
+ * @category Constrained forests
+ */
 export const UNKNOWN: -1 = -1 as const;
 
 /**
  * Partial connectivity M_Ω (Definition 4): an n × n row-major matrix with entries
  * {@link MUST_LINK} (1), {@link CANNOT_LINK} (0) or {@link UNKNOWN} (−1); symmetric, diagonal 1.
+ *
+ * @category Constrained forests
  */
 export interface Constraints {
   /** Number of points. */
@@ -42,6 +56,8 @@ export interface Constraints {
  * const c = constraintsFromLabels([7, 7, 3, null]);
  * assert.deepEqual([...c.data.subarray(0, 4)], [1, 1, 0, -1]);
  * ```
+ *
+ * @category Constrained forests
  */
 export function constraintsFromLabels(labels: readonly (number | null)[]): Constraints {
   if (!Array.isArray(labels)) {
@@ -83,6 +99,8 @@ export function constraintsFromLabels(labels: readonly (number | null)[]): Const
  * const c = constraintsFromMatrix([[1, 0, null], [0, 1, 1], [null, 1, 1]]);
  * if (c.data[2] !== -1) throw new Error();
  * ```
+ *
+ * @category Constrained forests
  */
 export function constraintsFromMatrix(
   rows: readonly (readonly (0 | 1 | null)[])[],
@@ -199,6 +217,8 @@ function constraintsLookValid(data: Int8Array, n: number): boolean {
  * const c = constraintsFromLabels([1, 1, 2]);
  * if (!satisfies(c, [0, 0, 1]) || satisfies(c, [0, 1, 1])) throw new Error();
  * ```
+ *
+ * @category Constrained forests
  */
 export function satisfies(c: Constraints, labels: ArrayLike<number>): boolean {
   const n = c.n;

@@ -10,7 +10,11 @@ import { E, t } from "../deps/fp.ts";
 import { show } from "./errors.ts";
 import { type Matrix, matrix, toRows } from "./matrix.ts";
 
-/** One step of the path to a decoding error (structurally io-ts's `ContextEntry`). */
+/**
+ * One step of the path to a decoding error (structurally io-ts's `ContextEntry`).
+ *
+ * @category Core
+ */
 export interface DecodeContextEntry {
   /** Key of this step (`""` at the root). */
   readonly key: string;
@@ -20,7 +24,11 @@ export interface DecodeContextEntry {
   readonly actual?: unknown;
 }
 
-/** Why a value failed to decode (structurally io-ts's `ValidationError`). */
+/**
+ * Why a value failed to decode (structurally io-ts's `ValidationError`).
+ *
+ * @category Core
+ */
 export interface DecodeError {
   /** The offending value. */
   readonly value: unknown;
@@ -33,12 +41,18 @@ export interface DecodeError {
 /**
  * The outcome of a decode: structurally fp-ts's `Either<DecodeError[], A>` (io-ts's
  * `Validation<A>`), so `E.isLeft`, `E.fold` and `PathReporter.report` accept it as is.
+ *
+ * @category Core
  */
 export type DecodeResult<A> =
   | { readonly _tag: "Left"; readonly left: DecodeError[] }
   | { readonly _tag: "Right"; readonly right: A };
 
-/** The decoding half of a codec (structurally io-ts's `Decoder<unknown, A>`). */
+/**
+ * The decoding half of a codec (structurally io-ts's `Decoder<unknown, A>`).
+ *
+ * @category Core
+ */
 export interface Decoder<A> {
   /** Codec name, shown by `PathReporter` when a message is missing. */
   readonly name: string;
@@ -53,6 +67,8 @@ export interface Decoder<A> {
  * `Type<A, O, unknown>`; this interface restates that shape without naming io-ts types, so the
  * public API documents itself (io-ts's types are not part of this package's docs). To feed one
  * to an io-ts combinator, cast it: `MatrixCodec as unknown as t.Type<Matrix, number[][]>`.
+ *
+ * @category Core
  */
 export interface Codec<A, O> extends Decoder<A> {
   /** Type guard for already-decoded values. */
@@ -104,6 +120,8 @@ function squareRows(
  * const bad = MatrixCodec.decode([[0, 1], [1]]);
  * assert.match(PathReporter.report(bad)[0], /matrix\[1\]: it has length 1/);
  * ```
+ *
+ * @category Core
  */
 export const MatrixCodec: Codec<Matrix, number[][]> = new t.Type<
   Matrix,
@@ -154,6 +172,8 @@ export const MatrixCodec: Codec<Matrix, number[][]> = new t.Type<
  * const bad = ConstraintsCodec.decode([[0, 1], [1, 1]]);
  * assert.match(PathReporter.report(bad)[0], /constraints\[0\]\[0\] = 0: a diagonal entry/);
  * ```
+ *
+ * @category Core
  */
 export const ConstraintsCodec: Codec<
   { readonly n: number; readonly data: Int8Array },
@@ -231,6 +251,8 @@ export const ConstraintsCodec: Codec<
  * assert.deepEqual(LabelsCodec.decode([3, null, 3]), { _tag: "Right", right: [3, null, 3] });
  * assert.match(PathReporter.report(LabelsCodec.decode([0, 1.5]))[0], /labels\[1\] = 1.5/);
  * ```
+ *
+ * @category Core
  */
 export const LabelsCodec: Codec<(number | null)[], (number | null)[]> = new t.Type<
   (number | null)[],

@@ -18,6 +18,8 @@
  * const e = new InfeasibleConstraintsError("Cannot satisfy constraints");
  * if (!(e instanceof Error) || e.name !== "InfeasibleConstraintsError") throw new Error();
  * ```
+ *
+ * @category Core
  */
 export class InfeasibleConstraintsError extends Error {
   /** Builds the error with a sentence-case message. */
@@ -37,6 +39,8 @@ export class InfeasibleConstraintsError extends Error {
  * const e = new ConvergenceError("Sinkhorn did not converge");
  * if (e.name !== "ConvergenceError") throw new Error();
  * ```
+ *
+ * @category Core
  */
 export class ConvergenceError extends Error {
   /** Builds the error with a sentence-case message. */

@@ -5,7 +5,11 @@
  */
 import { assertAllFinite, show } from "./errors.ts";
 
-/** A dense, square, row-major matrix. Entry (i, j) is `data[i * n + j]`. */
+/**
+ * A dense, square, row-major matrix. Entry (i, j) is `data[i * n + j]`.
+ *
+ * @category Core
+ */
 export interface Matrix {
   /** Number of rows (= number of columns). */
   readonly n: number;
@@ -32,6 +36,8 @@ export const SYMMETRY_TOLERANCE = 1e-9;
  * assert.equal(m.n, 2);
  * assert.deepEqual(toRows(m), [[0, 1], [1, 0]]);
  * ```
+ *
+ * @category Core
  */
 export function matrix(rows: readonly (readonly number[])[]): Matrix {
   if (!Array.isArray(rows)) {
@@ -77,6 +83,8 @@ export function matrix(rows: readonly (readonly number[])[]): Matrix {
  * const m = fromData(2, new Float64Array([0, 1, 1, 0]));
  * if (m.data[1] !== 1) throw new Error();
  * ```
+ *
+ * @category Core
  */
 export function fromData(n: number, data: Float64Array): Matrix {
   if (!Number.isInteger(n) || n < 1) {
@@ -96,6 +104,8 @@ export function fromData(n: number, data: Float64Array): Matrix {
  *
  * @param n Size.
  * @returns A fresh zero matrix.
+ *
+ * @category Core
  */
 export function zeros(n: number): Matrix {
   return fromData(n, new Float64Array(n * n));
@@ -106,6 +116,8 @@ export function zeros(n: number): Matrix {
  *
  * @param m The matrix.
  * @returns `number[][]` copy of `m`.
+ *
+ * @category Core
  */
 export function toRows(m: Matrix): number[][] {
   const out: number[][] = [];

@@ -16,10 +16,18 @@ import { show } from "./errors.ts";
 import { fromData, type Matrix } from "./matrix.ts";
 import { fillGumbelFromSeed, fillStandardNormalFromSeed } from "./_random_kernels.ts";
 
-/** The closed set of noise distributions ν. */
+/**
+ * The closed set of noise distributions ν.
+ *
+ * @category Core
+ */
 export type NoiseName = "gaussian" | "gumbel";
 
-/** Every {@link NoiseName}, for validation and documentation. */
+/**
+ * Every {@link NoiseName}, for validation and documentation.
+ *
+ * @category Core
+ */
 export const NOISE_NAMES: readonly NoiseName[] = ["gaussian", "gumbel"];
 
 /**
@@ -125,6 +133,8 @@ export function fillUpperNoise(
  * assert.equal(z.data[0 * 3 + 2], z.data[2 * 3 + 0]);
  * assert.equal(z.data[1 * 3 + 1], 0);
  * ```
+ *
+ * @category Core
  */
 export function symmetricNoise(
   noise: NoiseName,

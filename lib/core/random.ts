@@ -19,6 +19,8 @@ import { foldInUnchecked, normalSlow, streamState, zigK, zigW } from "./_random_
 /**
  * A mutable stream of 32-bit integers: the part of pure-rand's `RandomGenerator` used here
  * (`streamFor` returns a pure-rand xoroshiro128+ generator).
+ *
+ * @category Core
  */
 export interface RandomStream {
   /** Advances the stream in place and returns the next 32-bit signed integer. */
@@ -54,6 +56,8 @@ function assertSeed(name: string, seed: unknown): asserts seed is number {
  * assert.notEqual(foldIn(42, 0), foldIn(42, 1));
  * assert.equal(foldIn(42, 7), foldIn(42, 7));
  * ```
+ *
+ * @category Core
  */
 export function foldIn(seed: number, data: number): number {
   assertSeed("seed", seed);
@@ -78,6 +82,8 @@ export function foldIn(seed: number, data: number): number {
  * const a = streamFor(7, 3), b = streamFor(7, 3);
  * assert.equal(a.unsafeNext(), b.unsafeNext());
  * ```
+ *
+ * @category Core
  */
 export function streamFor(seed: number, index = 0): RandomStream {
   assertSeed("seed", seed);
@@ -105,6 +111,8 @@ const TWO_POW_M32 = 2 ** -32;
  * const u = uniformOpen01(streamFor(1));
  * if (!(u > 0 && u < 1)) throw new Error();
  * ```
+ *
+ * @category Core
  */
 export function uniformOpen01(rng: RandomStream): number {
   return ((rng.unsafeNext() >>> 0) + 0.5) * TWO_POW_M32;
@@ -121,6 +129,8 @@ export function uniformOpen01(rng: RandomStream): number {
  * import { standardNormal, streamFor } from "./random.ts";
  * if (!Number.isFinite(standardNormal(streamFor(3)))) throw new Error();
  * ```
+ *
+ * @category Core
  */
 export function standardNormal(rng: RandomStream): number {
   const u = rng.unsafeNext();
@@ -151,6 +161,8 @@ export function standardNormal(rng: RandomStream): number {
  * assert.ok(Math.abs(mean) < 0.016);
  * assert.ok(Math.abs(variance - 1) < 0.023);
  * ```
+ *
+ * @category Core
  */
 export function fillStandardNormal(
   rng: RandomStream,
@@ -189,6 +201,8 @@ export function fillStandardNormal(
  * // Standard error π/√(6N) ≈ 0.0041; 5 SE.
  * assert.ok(Math.abs(mean - 0.5772156649) < 0.021);
  * ```
+ *
+ * @category Core
  */
 export function fillGumbel(
   rng: RandomStream,

@@ -7,7 +7,11 @@
  */
 import { assertAllFinite, show } from "./errors.ts";
 
-/** A dense, row-major, rectangular matrix. Entry (i, j) is `data[i * cols + j]`. */
+/**
+ * A dense, row-major, rectangular matrix. Entry (i, j) is `data[i * cols + j]`.
+ *
+ * @category Core
+ */
 export interface RectMatrix {
   /** Number of rows. */
   readonly rows: number;
@@ -17,7 +21,11 @@ export interface RectMatrix {
   readonly data: Float64Array;
 }
 
-/** Points given either as an array of coordinate rows or as an `n × d` {@link RectMatrix}. */
+/**
+ * Points given either as an array of coordinate rows or as an `n × d` {@link RectMatrix}.
+ *
+ * @category Core
+ */
 export type PointsLike = RectMatrix | readonly (readonly number[])[];
 
 /**
@@ -38,6 +46,8 @@ export type PointsLike = RectMatrix | readonly (readonly number[])[];
  * assert.equal(m.cols, 3);
  * assert.deepEqual(rectToRows(m), [[1, 2, 3], [4, 5, 6]]);
  * ```
+ *
+ * @category Core
  */
 export function rectMatrix(rows: readonly (readonly number[])[], name = "rows"): RectMatrix {
   if (!Array.isArray(rows)) {
@@ -89,6 +99,8 @@ export function rectMatrix(rows: readonly (readonly number[])[], name = "rows"):
  * const m = rectFromData(2, 1, new Float64Array([3, 4]));
  * assert.equal(m.data[1], 4);
  * ```
+ *
+ * @category Core
  */
 export function rectFromData(rows: number, cols: number, data: Float64Array): RectMatrix {
   if (!Number.isInteger(rows) || rows < 1) {
@@ -122,6 +134,8 @@ export function rectFromData(rows: number, cols: number, data: Float64Array): Re
  * import assert from "node:assert/strict";
  * assert.deepEqual(rectToRows(rectFromData(1, 2, new Float64Array([1, 2]))), [[1, 2]]);
  * ```
+ *
+ * @category Core
  */
 export function rectToRows(m: RectMatrix): number[][] {
   const out: number[][] = [];

@@ -103,6 +103,8 @@ function symmetricFrom(
  *   [-9, -4, 0],
  * ]);
  * ```
+ *
+ * @category Core
  */
 export function negSquaredDistances(points: readonly (readonly number[])[]): Matrix {
   const [n] = pointsShape(points);
@@ -136,6 +138,8 @@ export function negSquaredDistances(points: readonly (readonly number[])[]): Mat
  * assert.equal(s.data[0], 1);
  * assert.equal(s.data[1], Math.exp(-4 / 8));
  * ```
+ *
+ * @category Core
  */
 export function gaussianSimilarity(
   points: readonly (readonly number[])[],
@@ -173,6 +177,8 @@ export function gaussianSimilarity(
  *   [-1, 0, 1],
  * ]);
  * ```
+ *
+ * @category Core
  */
 export function cosineSimilarity(points: readonly (readonly number[])[]): Matrix {
   const [n, d] = pointsShape(points);
@@ -230,6 +236,8 @@ export function cosineSimilarity(points: readonly (readonly number[])[]): Matrix
  * assert.deepEqual(toRows(standardise(matrix([[0, -2], [-2, 0]]))), [[1, -1], [-1, 1]]);
  * assert.throws(() => standardise(matrix([[5]])), RangeError);
  * ```
+ *
+ * @category Core
  */
 export function standardise(sigma: Matrix): Matrix {
   assertSimilarity("sigma", sigma);
@@ -291,6 +299,8 @@ export function standardise(sigma: Matrix): Matrix {
  * const fd = (L(bumped) - L(sigma.data)) / h;
  * assert.ok(Math.abs(fd - (back.data[2] + back.data[6])) < 1e-5);
  * ```
+ *
+ * @category Core
  */
 export function standardiseVjp(sigma: Matrix, grad: Matrix): Matrix {
   const s = standardise(sigma);
@@ -333,6 +343,8 @@ export function standardiseVjp(sigma: Matrix, grad: Matrix): Matrix {
  * const g = negSquaredDistancesVjp([[0], [1]], matrix([[0, 1], [1, 0]]));
  * assert.deepEqual(g, [[4], [-4]]); // ∂(Σ01 + Σ10)/∂x0 = −4(x0 − x1)
  * ```
+ *
+ * @category Core
  */
 export function negSquaredDistancesVjp(
   points: readonly (readonly number[])[],

@@ -49,6 +49,8 @@ function assertHierarchy(h: unknown): asserts h is Hierarchy {
  * const h = forestHierarchy(negSquaredDistances([[0], [1], [10], [11]]));
  * assert.equal(kAtThreshold(h, -1), 2); // pairs at squared distance ≤ 1 are joined
  * ```
+ *
+ * @category Forests
  */
 export function kAtThreshold(h: Hierarchy, threshold: number): number {
   assertHierarchy(h);
@@ -77,12 +79,18 @@ export function kAtThreshold(h: Hierarchy, threshold: number): number {
  * const h = forestHierarchy(negSquaredDistances([[0], [1], [10], [11], [30]]));
  * assert.deepEqual([...cutAtThreshold(h, -(2 ** 2)).labels], [0, 0, 1, 1, 2]);
  * ```
+ *
+ * @category Forests
  */
 export function cutAtThreshold(h: Hierarchy, threshold: number): Forest {
   return forestAt(h, kAtThreshold(h, threshold));
 }
 
-/** What {@link chooseK} returns. */
+/**
+ * What {@link chooseK} returns.
+ *
+ * @category Forests
+ */
 export interface KChoice {
   /** The chosen number of clusters. */
   readonly k: number;
@@ -115,6 +123,8 @@ export interface KChoice {
  * const x = [[0], [0.5], [1], [20], [20.5], [40], [41]];
  * assert.equal(chooseK(forestHierarchy(negSquaredDistances(x))).k, 3);
  * ```
+ *
+ * @category Forests
  */
 export function chooseK(
   h: Hierarchy,
@@ -163,6 +173,8 @@ export function chooseK(
  * const h = forestHierarchy(negSquaredDistances([[0], [1], [10]]));
  * assert.deepEqual(linkageMatrix(h, { distance: "sqrt-negate" }), [[0, 1, 1, 2], [2, 3, 9, 3]]);
  * ```
+ *
+ * @category Forests
  */
 export function linkageMatrix(
   h: Hierarchy,
@@ -319,13 +331,19 @@ function condense(h: Hierarchy, minSize: number): Condensed {
  * assert.equal(maxClustersAtMinSize(h, 2), 2);
  * assert.equal(maxClustersAtMinSize(h, 1), 7);
  * ```
+ *
+ * @category Forests
  */
 export function maxClustersAtMinSize(h: Hierarchy, minSize: number): number {
   const c = condense(h, minSize);
   return c.components + c.count;
 }
 
-/** What {@link cutAtMinSize} returns. */
+/**
+ * What {@link cutAtMinSize} returns.
+ *
+ * @category Forests
+ */
 export interface MinSizeCut {
   /** Cluster of every point, 0..k−1, numbered by first appearance (as `labelsAt`). */
   readonly labels: Int32Array;
@@ -382,6 +400,8 @@ export interface MinSizeCut {
  * assert.deepEqual([...cut.sizes], [3, 4]);
  * assert.throws(() => cutAtMinSize(h, 3, 2), /Invalid k = 3: .*only 2 clusters/);
  * ```
+ *
+ * @category Forests
  */
 export function cutAtMinSize(h: Hierarchy, k: number, minSize: number): MinSizeCut {
   const { genuine, count, components } = condense(h, minSize);

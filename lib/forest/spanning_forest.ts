@@ -19,6 +19,8 @@ import { primMaxSpanningTree } from "./_max_forest.ts";
 /**
  * A k-spanning forest of the complete graph on n points and the clustering it induces.
  * `adjacency` and `connectivity` are n × n and built on first access only.
+ *
+ * @category Forests
  */
 export interface Forest {
   /** Number of points. */
@@ -37,13 +39,19 @@ export interface Forest {
   readonly connectivity: Matrix;
 }
 
-/** Anything that maps a similarity matrix to a forest (unconstrained or constrained). */
+/**
+ * Anything that maps a similarity matrix to a forest (unconstrained or constrained).
+ *
+ * @category Forests
+ */
 export type Solver = (sigma: Matrix) => Forest;
 
 /**
  * The single-linkage hierarchy: the n − 1 edges of a maximum spanning tree in the order in
  * which they join clusters (decreasing similarity). The clustering into k clusters is given by
  * the first n − k merges, for every k.
+ *
+ * @category Forests
  */
 export interface Hierarchy {
   /** Number of points. */
@@ -267,6 +275,8 @@ export function forestFromEdges(
  * assert.deepEqual(forestAt(h, 2).edges, [[1, 2]]);
  * assert.deepEqual(forestAt(h, 1).edges, [[1, 2], [0, 1]]);
  * ```
+ *
+ * @category Forests
  */
 export function forestHierarchy(sigma: Matrix): Hierarchy {
   assertSimilarity("sigma", sigma);
@@ -288,6 +298,8 @@ export function forestHierarchy(sigma: Matrix): Hierarchy {
  * const h = unsafeForestHierarchy(matrix([[0, -4, -5], [-4, 0, -3], [-5, -3, 0]]));
  * if (h.left.join() !== "1,0" || h.right.join() !== "2,1") throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function unsafeForestHierarchy(sigma: Matrix): Hierarchy {
   return hierarchyOf(sigma);
@@ -320,6 +332,8 @@ function assertHierarchyLevel(h: Hierarchy, k: number): void {
  * const h = forestHierarchy(matrix([[0, -4, -5], [-4, 0, -3], [-5, -3, 0]]));
  * if (labelsAt(h, 2).join() !== "0,1,1") throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function labelsAt(h: Hierarchy, k: number): Int32Array {
   assertHierarchyLevel(h, k);
@@ -343,6 +357,8 @@ export function labelsAt(h: Hierarchy, k: number): Int32Array {
  * const h = forestHierarchy(matrix([[0, 1, 0], [1, 0, 2], [0, 2, 0]]));
  * if (forestAt(h, 1).value !== 6) throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function forestAt(h: Hierarchy, k: number): Forest {
   assertHierarchyLevel(h, k);
@@ -380,6 +396,8 @@ export function forestAt(h: Hierarchy, k: number): Forest {
  * assert.deepEqual([...f.labels], [0, 0, 1, 1]);
  * assert.equal(f.value, -4); // 2 × (−1 − 1)
  * ```
+ *
+ * @category Forests
  */
 export function maxSpanningForest(sigma: Matrix, k: number): Forest {
   assertSimilarity("sigma", sigma);
@@ -403,6 +421,8 @@ export function maxSpanningForest(sigma: Matrix, k: number): Forest {
  * import { unsafeMaxSpanningForest } from "./spanning_forest.ts";
  * if (unsafeMaxSpanningForest(matrix([[0, 1], [1, 0]]), 1).edges.length !== 1) throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function unsafeMaxSpanningForest(sigma: Matrix, k: number): Forest {
   assertIntegerInRange("k", k, 1, sigma.n, `for n = ${sigma.n}`);

@@ -23,19 +23,29 @@ import { assertGraph, type Graph } from "../graph/graph.ts";
 import { fromData, type Matrix } from "../core/matrix.ts";
 import { DisjointSets, type Forest, type Hierarchy, labelsFromSets } from "./spanning_forest.ts";
 
-/** A forest of a graph: a {@link Forest} that also names its edges by their index in the graph. */
+/**
+ * A forest of a graph: a {@link Forest} that also names its edges by their index in the graph.
+ *
+ * @category Forests
+ */
 export interface GraphForest extends Forest {
   /** Index in the graph of each forest edge, heaviest first (parallel to `edges`). */
   readonly edgeIndex: Int32Array;
 }
 
-/** Anything that maps a graph to one of its forests (unconstrained or constrained). */
+/**
+ * Anything that maps a graph to one of its forests (unconstrained or constrained).
+ *
+ * @category Forests
+ */
 export type GraphSolver = (g: Graph) => GraphForest;
 
 /**
  * The single-linkage hierarchy of a graph: its n − c merges (c = number of connected
  * components) in decreasing similarity. A {@link Hierarchy}, so `labelsAt` and `forestAt` of
  * `spanning_forest.ts` read its levels k ∈ [c, n] too.
+ *
+ * @category Forests
  */
 export interface GraphHierarchy extends Hierarchy {
   /** Graph edge index of merge t. */
@@ -201,6 +211,8 @@ function graphHierarchyOf(g: Graph): GraphHierarchy {
  * assert.equal(h.components, 2);
  * assert.deepEqual([...forestAtOnGraph(h, 2).labels], [0, 0, 0, 1]);
  * ```
+ *
+ * @category Forests
  */
 export function forestHierarchyOnGraph(g: Graph): GraphHierarchy {
   assertGraph("graph", g);
@@ -219,6 +231,8 @@ export function forestHierarchyOnGraph(g: Graph): GraphHierarchy {
  * import { unsafeForestHierarchyOnGraph } from "./spanning_forest_on_graph.ts";
  * if (unsafeForestHierarchyOnGraph(graph(2, [[0, 1, 1]])).components !== 1) throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function unsafeForestHierarchyOnGraph(g: Graph): GraphHierarchy {
   return graphHierarchyOf(g);
@@ -263,6 +277,8 @@ export function assertGraphK(k: unknown, n: number, components: number): asserts
  * const f = forestAtOnGraph(forestHierarchyOnGraph(graph(3, [[0, 1, 2], [1, 2, 1]])), 2);
  * if (f.value !== 4 || f.edgeIndex.join() !== "0") throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function forestAtOnGraph(h: GraphHierarchy, k: number): GraphForest {
   assertGraphK(k, h.n, h.components);
@@ -302,6 +318,8 @@ export function forestAtOnGraph(h: GraphHierarchy, k: number): GraphForest {
  * assert.deepEqual([...f.labels], [0, 0, 1, 1]);
  * assert.equal(f.value, -4);
  * ```
+ *
+ * @category Forests
  */
 export function maxSpanningForestOnGraph(g: Graph, k: number): GraphForest {
   assertGraph("graph", g);
@@ -327,6 +345,8 @@ export function maxSpanningForestOnGraph(g: Graph, k: number): GraphForest {
  * import { unsafeMaxSpanningForestOnGraph } from "./spanning_forest_on_graph.ts";
  * if (unsafeMaxSpanningForestOnGraph(graph(2, [[0, 1, 3]]), 1).value !== 6) throw new Error();
  * ```
+ *
+ * @category Forests
  */
 export function unsafeMaxSpanningForestOnGraph(
   g: Graph,
@@ -343,19 +363,35 @@ export function unsafeMaxSpanningForestOnGraph(
 
 // Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
 
-/** @deprecated Renamed {@link maxSpanningForestOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link maxSpanningForestOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const graphMaxSpanningForest: typeof maxSpanningForestOnGraph = maxSpanningForestOnGraph;
 
-/** @deprecated Renamed {@link unsafeMaxSpanningForestOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link unsafeMaxSpanningForestOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const unsafeGraphMaxSpanningForest: typeof unsafeMaxSpanningForestOnGraph =
   unsafeMaxSpanningForestOnGraph;
 
-/** @deprecated Renamed {@link forestHierarchyOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link forestHierarchyOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const graphHierarchy: typeof forestHierarchyOnGraph = forestHierarchyOnGraph;
 
 /** @deprecated Renamed {@link unsafeForestHierarchyOnGraph}; this alias goes in the next version. */
 export const unsafeGraphHierarchy: typeof unsafeForestHierarchyOnGraph =
   unsafeForestHierarchyOnGraph;
 
-/** @deprecated Renamed {@link forestAtOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link forestAtOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const graphForestAt: typeof forestAtOnGraph = forestAtOnGraph;

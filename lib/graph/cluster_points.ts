@@ -46,7 +46,11 @@ import {
   unsafeForestHierarchy,
 } from "../forest/spanning_forest.ts";
 
-/** How {@link clusterPoints} represents the similarities. */
+/**
+ * How {@link clusterPoints} represents the similarities.
+ *
+ * @category Graphs of points
+ */
 export type ClusterMethod = "auto" | "dense" | "delaunay" | "knn" | "nn-descent";
 
 const METHODS: readonly ClusterMethod[] = ["auto", "dense", "delaunay", "knn", "nn-descent"];
@@ -58,7 +62,11 @@ export const EXACT_KNN_MAX_POINTS = 20_000;
 /** Largest n for which `auto` computes exact kNN in d > 2 when a `gemm` is given. */
 export const EXACT_GEMM_MAX_POINTS = 100_000;
 
-/** Options of {@link clusterPoints}. */
+/**
+ * Options of {@link clusterPoints}.
+ *
+ * @category Graphs of points
+ */
 export interface ClusterPointsOptions {
   /** Representation of Σ (default "auto": by n and d, see the module doc). */
   readonly method?: ClusterMethod;
@@ -79,7 +87,11 @@ export interface ClusterPointsOptions {
   readonly onProgress?: ProgressCallback;
 }
 
-/** What {@link clusterPoints} returns. */
+/**
+ * What {@link clusterPoints} returns.
+ *
+ * @category Graphs of points
+ */
 export interface PointClustering {
   /** Cluster id per point, 0..k−1, numbered by first appearance. */
   readonly labels: Int32Array;
@@ -113,6 +125,8 @@ export interface PointClustering {
  * assert.deepEqual([...labels], [0, 0, 0, 1, 1, 1]);
  * assert.equal(method, "delaunay");
  * ```
+ *
+ * @category Graphs of points
  */
 export function clusterPoints(
   points: PointsLike,

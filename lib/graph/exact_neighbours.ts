@@ -52,7 +52,11 @@
 import { assertIntegerInRange, show } from "../core/errors.ts";
 import { type PointsLike, toRectMatrix } from "../core/rect_matrix.ts";
 
-/** Directed k-nearest-neighbour lists: row i holds i's neighbours, nearest first. */
+/**
+ * Directed k-nearest-neighbour lists: row i holds i's neighbours, nearest first.
+ *
+ * @category Graphs of points
+ */
 export interface Neighbours {
   /** Number of points. */
   readonly n: number;
@@ -64,7 +68,11 @@ export interface Neighbours {
   readonly distance2: Float64Array;
 }
 
-/** Progress of long work: a stage name and how much of it is done. */
+/**
+ * Progress of long work: a stage name and how much of it is done.
+ *
+ * @category Graphs of points
+ */
 export interface Progress {
   /** What is running, e.g. "delaunay", "knn", "nn-descent", "forest". */
   readonly stage: string;
@@ -74,7 +82,11 @@ export interface Progress {
   readonly total: number;
 }
 
-/** Called on progress; must return quickly. */
+/**
+ * Called on progress; must return quickly.
+ *
+ * @category Graphs of points
+ */
 export type ProgressCallback = (p: Progress) => void;
 
 /**
@@ -84,6 +96,8 @@ export type ProgressCallback = (p: Progress) => void;
  * products in the array type's precision (any order, fused multiply–add allowed: what BLAS
  * `gemm` does; not a Strassen-type algorithm), which is what makes the screen of
  * {@link exactNeighbours} rigorous.
+ *
+ * @category Graphs of points
  */
 export type GemmAbT<T extends Float32Array | Float64Array> = (
   m: number,
@@ -98,6 +112,8 @@ export type GemmAbT<T extends Float32Array | Float64Array> = (
  * A matrix product for {@link exactNeighbours}, with the precision of its operands: float64
  * (e.g. BLAS `dgemm`) or float32 (e.g. `sgemm`; the points are rounded to float32 for it, and
  * the screen's error bound widens accordingly: the neighbours are still exact).
+ *
+ * @category Graphs of points
  */
 export type NeighbourGemm =
   | {
@@ -113,7 +129,11 @@ export type NeighbourGemm =
     readonly multiply: GemmAbT<Float32Array>;
   };
 
-/** Options of {@link exactNeighbours}. */
+/**
+ * Options of {@link exactNeighbours}.
+ *
+ * @category Graphs of points
+ */
 export interface ExactNeighboursOptions {
   /**
    * The matrix product of the blocked search (default {@link jsGemm}, pure TypeScript). A native
@@ -231,7 +251,11 @@ export function multiplyAbT(
   }
 }
 
-/** The pure-TypeScript product ({@link multiplyAbT}): the default of {@link exactNeighbours}. */
+/**
+ * The pure-TypeScript product ({@link multiplyAbT}): the default of {@link exactNeighbours}.
+ *
+ * @category Graphs of points
+ */
 export const jsGemm: NeighbourGemm = Object.freeze({
   precision: "float64",
   multiply: multiplyAbT,
@@ -530,6 +554,8 @@ function evaluatePair(s: ScanState, i: number, j: number, c: number, rowRadius: 
  * const nb = exactNeighbours([[0], [1], [3], [7]], 1);
  * if (nb.index.join() !== "1,0,1,2") throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function exactNeighbours(
   points: PointsLike,

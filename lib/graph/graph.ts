@@ -18,7 +18,11 @@ import { assertIntegerInRange, show } from "../core/errors.ts";
 import { assertSimilarity, type Matrix } from "../core/matrix.ts";
 import { DisjointSets, labelsFromSets } from "../forest/spanning_forest.ts";
 
-/** An undirected weighted graph on n points as an edge list, each pair once, `from < to`. */
+/**
+ * An undirected weighted graph on n points as an edge list, each pair once, `from < to`.
+ *
+ * @category Graphs of points
+ */
 export interface Graph {
   /** Number of points (vertices 0..n−1). */
   readonly n: number;
@@ -52,6 +56,8 @@ export const MAX_GRAPH_POINTS = 0x7fffffff;
  *   weight: new Float64Array([1, 2]) };
  * assert.throws(() => assertGraph("graph", g), /graph edge 1 = \(0, 1\): it duplicates edge 0/);
  * ```
+ *
+ * @category Graphs of points
  */
 export function assertGraph(name: string, g: unknown): asserts g is Graph {
   if (typeof g !== "object" || g === null) {
@@ -133,6 +139,8 @@ export function assertGraph(name: string, g: unknown): asserts g is Graph {
  * assert.deepEqual([...g.from], [0, 1]);
  * assert.throws(() => graph(3, [[0, 3, 1]]), /edge 0 = \(0, 3\): endpoints must be integers in \[0, 2\]/);
  * ```
+ *
+ * @category Graphs of points
  */
 export function graph(
   n: number,
@@ -187,6 +195,8 @@ export function graph(
  * const g = completeGraph(matrix([[0, 1, 2], [1, 0, 3], [2, 3, 0]]));
  * if (g.weight.join() !== "1,2,3" || g.to.join() !== "1,2,2") throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function completeGraph(sigma: Matrix): Graph {
   assertSimilarity("sigma", sigma);
@@ -214,6 +224,8 @@ export function completeGraph(sigma: Matrix): Graph {
  * const c = graphComponents(graph(3, [[0, 2, 1]]));
  * if (c.count !== 2 || c.labels.join() !== "0,1,0") throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function graphComponents(g: Graph): { count: number; labels: Int32Array } {
   const sets = new DisjointSets(g.n);
@@ -251,6 +263,8 @@ export function withWeights(g: Graph, weight: Float64Array): Graph {
  * const find = edgeLookup(graph(3, [[0, 1, 1], [2, 1, 1]]));
  * if (find(2, 1) !== 1 || find(0, 2) !== -1) throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function edgeLookup(g: Graph): (i: number, j: number) => number {
   const n = g.n;

@@ -10,7 +10,11 @@ import { t } from "../deps/fp.ts";
 import { show } from "../core/errors.ts";
 import { assertGraph, type Graph, graph } from "./graph.ts";
 
-/** The JSON form of a {@link Graph}. */
+/**
+ * The JSON form of a {@link Graph}.
+ *
+ * @category Graphs of points
+ */
 export interface GraphJson {
   /** Number of points. */
   n: number;
@@ -32,6 +36,8 @@ export interface GraphJson {
  * const bad = GraphCodec.decode({ n: 3, edges: [[0, 1, 1], [1, 0, 2]] });
  * assert.match(PathReporter.report(bad)[0], /edge 1 = \(0, 1\): it duplicates edge 0/);
  * ```
+ *
+ * @category Graphs of points
  */
 export const GraphCodec: Codec<Graph, GraphJson> = new t.Type<Graph, GraphJson, unknown>(
   "Graph",

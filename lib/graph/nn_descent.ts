@@ -26,7 +26,11 @@ import { assertIntegerInRange, assertPositiveFinite, show } from "../core/errors
 import { type Neighbours, type ProgressCallback, squaredDistance } from "./point_graphs.ts";
 import { type PointsLike, toRectMatrix } from "../core/rect_matrix.ts";
 
-/** Options of {@link approximateNeighbours}. */
+/**
+ * Options of {@link approximateNeighbours}.
+ *
+ * @category Graphs of points
+ */
 export interface NnDescentOptions {
   /** Neighbours per point, an integer in [1, n − 1]. */
   readonly k: number;
@@ -210,6 +214,8 @@ function rpTree(
  * }
  * assert.ok(hits / 1000 > 0.9);
  * ```
+ *
+ * @category Graphs of points
  */
 export function approximateNeighbours(points: PointsLike, opts: NnDescentOptions): Neighbours {
   if (typeof opts !== "object" || opts === null) {

@@ -113,6 +113,8 @@ function assert2d(p: RectMatrix): void {
  * const f = maxSpanningForestOnGraph(g, 2);
  * if (f.labels.join() !== "0,0,0,0,1") throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function delaunayGraph(points: PointsLike): Graph {
   const p = toRectMatrix(points, "points");
@@ -178,6 +180,8 @@ export function delaunayGraph(points: PointsLike): Graph {
  * const g = neighbourGraph(exactNeighbours([[0], [1], [3], [7]], 1));
  * if (g.from.length !== 3) throw new Error(); // {0,1}, {1,2}, {2,3}
  * ```
+ *
+ * @category Graphs of points
  */
 export function neighbourGraph(nb: Neighbours): Graph {
   const { n, k, index, distance2 } = nb;
@@ -210,6 +214,8 @@ export function neighbourGraph(nb: Neighbours): Graph {
  * import { knnGraph } from "./point_graphs.ts";
  * if (knnGraph([[0, 0], [0, 1], [5, 5]], 1).from.length !== 2) throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function knnGraph(
   points: PointsLike,
@@ -238,6 +244,8 @@ export function knnGraph(
  * const g = joinComponents(graph(4, [[0, 1, -1], [2, 3, -1]]), [[0], [1], [10], [11]]);
  * if (graphComponents(g).count !== 1 || g.from.length !== 3) throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function joinComponents(g: Graph, points: PointsLike): Graph {
   const p = toRectMatrix(points, "points");
@@ -328,6 +336,8 @@ export function joinComponents(g: Graph, points: PointsLike): Graph {
  * const g = mutualReachability(neighbourGraph(nb), nb, 2);
  * if (!(Math.min(...g.weight) < -20)) throw new Error();
  * ```
+ *
+ * @category Graphs of points
  */
 export function mutualReachability(g: Graph, nb: Neighbours, minSamples: number): Graph {
   assertIntegerInRange("minSamples", minSamples, 1, nb.k, `(neighbour lists have k = ${nb.k})`);

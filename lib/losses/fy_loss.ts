@@ -58,7 +58,11 @@ import {
 } from "../perturbed/perturbed.ts";
 import { DisjointSets, type Forest } from "../forest/spanning_forest.ts";
 
-/** Options of the Fenchel–Young losses: Definition 6's options plus the number of clusters. */
+/**
+ * Options of the Fenchel–Young losses: Definition 6's options plus the number of clusters.
+ *
+ * @category Losses
+ */
 export interface FyLossOptions extends PerturbedOptions {
   /** Number of clusters k (trees of the forest), an integer in [1, n]. */
   readonly k: number;
@@ -69,7 +73,11 @@ export interface FyLossOptions extends PerturbedOptions {
   readonly constrainedSolver?: "greedy" | "exact";
 }
 
-/** A loss value and its gradient with respect to Σ (full-matrix convention, symmetric). */
+/**
+ * A loss value and its gradient with respect to Σ (full-matrix convention, symmetric).
+ *
+ * @category Losses
+ */
 export interface LossAndGradient {
   /** The Monte-Carlo estimate of the loss. */
   readonly loss: number;
@@ -335,6 +343,8 @@ function constrainedEdges(
  * const { loss } = fyLoss({ k, epsilon: 0.1, samples: 10, noise: "gaussian" })(sigma, target, 0);
  * assert.ok(loss >= 0);
  * ```
+ *
+ * @category Losses
  */
 export function fyTarget(
   sigma: Matrix,
@@ -386,6 +396,8 @@ export function fyTarget(
  * assert.equal(loss, 0);
  * assert.ok(grad.data.every((g) => g === 0));
  * ```
+ *
+ * @category Losses
  */
 export function fyLoss(
   opts: FyLossOptions,
@@ -443,6 +455,8 @@ export function fyLoss(
  * assert.ok(loss > 0);
  * assert.ok(grad.data[1 * 4 + 2] < 0); // descent direction −grad raises Σ_12
  * ```
+ *
+ * @category Losses
  */
 export function partialFyLoss(
   opts: FyLossOptions,

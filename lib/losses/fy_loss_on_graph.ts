@@ -37,13 +37,21 @@ import {
 } from "../perturbed/perturbed.ts";
 import { DisjointSets } from "../forest/spanning_forest.ts";
 
-/** Options of the graph Fenchel–Young losses: Definition 6's options plus k. */
+/**
+ * Options of the graph Fenchel–Young losses: Definition 6's options plus k.
+ *
+ * @category Losses
+ */
 export interface GraphFyLossOptions extends PerturbedOptions {
   /** Number of trees k, an integer ≥ 1 (and in [c, n] for the graph it is applied to). */
   readonly k: number;
 }
 
-/** A loss value and its gradient with respect to the edge weights. */
+/**
+ * A loss value and its gradient with respect to the edge weights.
+ *
+ * @category Losses
+ */
 export interface GraphLossAndGradient {
   /** The Monte-Carlo estimate of the loss. */
   readonly loss: number;
@@ -158,6 +166,8 @@ function edgeGap(
  * assert.equal(loss, 0);
  * assert.deepEqual([...grad], [0, 0, 0]);
  * ```
+ *
+ * @category Losses
  */
 export function fyLossOnGraph(
   opts: GraphFyLossOptions,
@@ -208,6 +218,8 @@ export function fyLossOnGraph(
  * assert.ok(loss > 0);
  * assert.ok(grad[1] < 0); // descent (−grad) raises the weight of edge (1, 2)
  * ```
+ *
+ * @category Losses
  */
 export function partialFyLossOnGraph(
   opts: GraphFyLossOptions,

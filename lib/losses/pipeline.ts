@@ -63,12 +63,18 @@ const PipelineConfigCodec = t.intersection([
 /**
  * The result of a decoder: structurally an fp-ts `Either<string[], A>`, so `E.isRight`,
  * `E.match`, `pipe(…)` work on it; `left` holds one message per bad option.
+ *
+ * @category Losses
  */
 export type Decoded<A> =
   | { readonly _tag: "Left"; readonly left: string[] }
   | { readonly _tag: "Right"; readonly right: A };
 
-/** A decoded, complete pipeline configuration (defaults filled in). */
+/**
+ * A decoded, complete pipeline configuration (defaults filled in).
+ *
+ * @category Losses
+ */
 export interface PipelineConfig {
   /** Number of clusters k. */
   readonly k: number;
@@ -120,6 +126,8 @@ function describeErrors(errors: t.Errors): string[] {
  * assert.ok(bad.left.some((m) => m.startsWith("Invalid epsilon = -1")));
  * assert.ok(bad.left.some((m) => m.startsWith('Invalid noise = "cauchy"')));
  * ```
+ *
+ * @category Losses
  */
 export function decodePipelineConfig(input: unknown): Decoded<PipelineConfig> {
   return E.flatMap(
@@ -149,6 +157,8 @@ export function decodePipelineConfig(input: unknown): Decoded<PipelineConfig> {
  * What the pipeline returns: the loss, its gradient with respect to the Σ it saw (`grad`), that
  * Σ, and — chained back through the standardisation and Σ = −‖x_i − x_j‖² — the gradient with
  * respect to the points.
+ *
+ * @category Losses
  */
 export interface PipelineResult extends LossAndGradient {
   /** The (standardised) similarity matrix the perturbed solvers were applied to. */
@@ -182,6 +192,8 @@ export interface PipelineResult extends LossAndGradient {
  * const { loss } = run([[0], [1], [10], [11]]);
  * assert.ok(loss > 0);
  * ```
+ *
+ * @category Losses
  */
 export function partialLossPipeline(
   config: PipelineConfig,

@@ -169,6 +169,8 @@ export function joinClasses(g: Graph, points: PointsLike, labels: PartialLabels)
  * const g = labelledNeighbourGraph([[0], [1], [10], [11], [20]], [0, 1, 0, 1, 0], 1);
  * assert.equal(graphComponents(g).count, 1);
  * ```
+ *
+ * @category Losses
  */
 export function labelledNeighbourGraph(
   points: PointsLike,
@@ -279,13 +281,21 @@ export function pairMoments(points: PointsLike): PairMoments {
   return { mean: -g.meanD, variance: g.variance };
 }
 
-/** Options of {@link partialFyLossOfPointsOnGraph}. */
+/**
+ * Options of {@link partialFyLossOfPointsOnGraph}.
+ *
+ * @category Losses
+ */
 export interface PointGraphLossOptions extends GraphFyLossOptions {
   /** Standardise the weights by the moments of all n² pairs (module doc). Default true. */
   readonly standardise?: boolean;
 }
 
-/** The loss of a batch of points on a graph, with its gradients. */
+/**
+ * The loss of a batch of points on a graph, with its gradients.
+ *
+ * @category Losses
+ */
 export interface PointGraphLoss {
   /** The Monte-Carlo estimate ℓ̂ of the partial Fenchel–Young loss. */
   readonly loss: number;
@@ -321,6 +331,8 @@ export interface PointGraphLoss {
  * assert.ok(l > 0);
  * assert.ok(grad[1] < 0 && grad[2] > 0); // −grad moves point 1 right and point 2 left
  * ```
+ *
+ * @category Losses
  */
 export function partialFyLossOfPointsOnGraph(
   opts: PointGraphLossOptions,
@@ -409,6 +421,10 @@ function addMomentTerms(
 
 // Former names, kept for one version (CHANGELOG.md): graph variants are named `xOnGraph`.
 
-/** @deprecated Renamed {@link partialFyLossOfPointsOnGraph}; this alias goes in the next version. */
+/**
+ * @deprecated Renamed {@link partialFyLossOfPointsOnGraph}; this alias goes in the next version.
+ *
+ * @category Deprecated
+ */
 export const partialFyLossOfPoints: typeof partialFyLossOfPointsOnGraph =
   partialFyLossOfPointsOnGraph;

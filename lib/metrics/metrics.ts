@@ -92,6 +92,8 @@ function contingency(a: DenseLabels, b: DenseLabels) {
  * import assert from "node:assert/strict";
  * assert.deepEqual(toRows(connectivityFromLabels([7, 7, 3])), [[1, 1, 0], [1, 1, 0], [0, 0, 1]]);
  * ```
+ *
+ * @category Metrics
  */
 export function connectivityFromLabels(labels: ArrayLike<number>): Matrix {
   const { codes } = denseLabels("labels", labels);
@@ -152,6 +154,8 @@ function assertConnectivity(name: string, m: unknown): asserts m is Matrix {
  * const truth = connectivityFromLabels([0, 0, 1]);
  * assert.equal(connectivityAccuracy(pred, truth), 5 / 9); // 4 of 9 entries differ
  * ```
+ *
+ * @category Metrics
  */
 export function connectivityAccuracy(pred: Matrix, truth: Matrix): number {
   assertConnectivity("pred", pred);
@@ -187,6 +191,8 @@ export function connectivityAccuracy(pred: Matrix, truth: Matrix): number {
  * assert.equal(adjustedRandIndex([0, 0, 1, 1], [5, 5, 2, 2]), 1);
  * assert.ok(adjustedRandIndex([0, 0, 1, 1], [0, 1, 0, 1]) < 0);
  * ```
+ *
+ * @category Metrics
  */
 export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const [da, db] = labelPair("a", a, "b", b);
@@ -236,6 +242,8 @@ function entropy(sums: Float64Array, n: number): number {
  * assert.equal(normalizedMutualInfo([0, 0, 1, 1], [1, 1, 0, 0]), 1);
  * assert.equal(normalizedMutualInfo([0, 0, 1, 1], [0, 1, 0, 1]), 0);
  * ```
+ *
+ * @category Metrics
  */
 export function normalizedMutualInfo(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const [da, db] = labelPair("a", a, "b", b);
@@ -274,6 +282,8 @@ export function normalizedMutualInfo(a: ArrayLike<number>, b: ArrayLike<number>)
  * import assert from "node:assert/strict";
  * assert.equal(clusteringAccuracy([2, 2, 0, 0, 0], [0, 0, 1, 1, 0]), 4 / 5);
  * ```
+ *
+ * @category Metrics
  */
 export function clusteringAccuracy(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
   const [dp, dt] = labelPair("pred", pred, "truth", truth);

@@ -9,7 +9,11 @@ import { type PointsLike, type RectMatrix, toRectMatrix } from "../core/rect_mat
 export type { PointsLike, RectMatrix } from "../core/rect_matrix.ts";
 import { streamFor, uniformOpen01 } from "../core/random.ts";
 
-/** Options of {@link kMeans}. */
+/**
+ * Options of {@link kMeans}.
+ *
+ * @category Optimal transport
+ */
 export interface KMeansOptions {
   /** 32-bit integer seed of the k-means++ initialisation; default 0 (deterministic). */
   readonly seed?: number;
@@ -17,7 +21,11 @@ export interface KMeansOptions {
   readonly maxIters?: number;
 }
 
-/** What {@link kMeans} returns. */
+/**
+ * What {@link kMeans} returns.
+ *
+ * @category Optimal transport
+ */
 export interface KMeansResult {
   /** The `k × d` centroids. */
   readonly centroids: RectMatrix;
@@ -127,6 +135,8 @@ export function kMeansPlusPlus(points: PointsLike, k: number, seed: number): Rec
  * assert.notEqual(r.labels[0], r.labels[2]);
  * assert.equal(r.inertia, 1);
  * ```
+ *
+ * @category Optimal transport
  */
 export function kMeans(
   points: PointsLike,

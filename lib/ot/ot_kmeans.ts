@@ -27,7 +27,11 @@ import {
 export type { PointsLike, RectMatrix } from "../core/rect_matrix.ts";
 export type { SinkhornResult } from "./sinkhorn.ts";
 
-/** Options forwarded to each inner {@link sinkhorn} solve. */
+/**
+ * Options forwarded to each inner {@link sinkhorn} solve.
+ *
+ * @category Optimal transport
+ */
 export interface InnerSinkhornOptions {
   /** Iteration budget per solve; default 10 000. */
   readonly maxIters?: number;
@@ -37,7 +41,11 @@ export interface InnerSinkhornOptions {
   readonly epsilonScaling?: number;
 }
 
-/** Options of {@link otKMeans}. */
+/**
+ * Options of {@link otKMeans}.
+ *
+ * @category Optimal transport
+ */
 export interface OtKMeansOptions {
   /**
    * Entropic regularisation ε > 0, in the units of squared distances. Small (say 1e-3 to
@@ -76,7 +84,11 @@ function defaultEpsilon(x: RectMatrix): number {
   return meanSq > 0 && Number.isFinite(meanSq) ? 0.01 * meanSq : 1;
 }
 
-/** What {@link otKMeans} returns. */
+/**
+ * What {@link otKMeans} returns.
+ *
+ * @category Optimal transport
+ */
 export interface OtKMeansResult {
   /** The `k × d` centroids. */
   readonly centroids: RectMatrix;
@@ -297,6 +309,8 @@ function logAssignment(cost: RectMatrix, r: Float64Array, s: SinkhornResult): Re
  * for (const l of r.labels) sizes[l]++;
  * assert.deepEqual(sizes, [2, 2]);
  * ```
+ *
+ * @category Optimal transport
  */
 export function otKMeans(
   points: PointsLike,
@@ -404,7 +418,11 @@ export function otKMeans(
   };
 }
 
-/** Options of {@link otKMeansLoss}. */
+/**
+ * Options of {@link otKMeansLoss}.
+ *
+ * @category Optimal transport
+ */
 export interface OtKMeansLossOptions extends InnerSinkhornOptions {
   /** Entropic regularisation ε > 0. */
   readonly epsilon: number;
@@ -414,7 +432,11 @@ export interface OtKMeansLossOptions extends InnerSinkhornOptions {
   readonly initialG?: Float64Array;
 }
 
-/** What {@link otKMeansLoss} returns. */
+/**
+ * What {@link otKMeansLoss} returns.
+ *
+ * @category Optimal transport
+ */
 export interface OtKMeansLossResult {
   /** OT_ε(1/n, r, C(x, c)) with C_ij = ‖x_i − c_j‖². */
   readonly loss: number;
@@ -445,6 +467,8 @@ export interface OtKMeansLossResult {
  * const r = otKMeansLoss([[1], [5]], [[0], [6]], { epsilon: 0.01 });
  * assert.ok(Math.abs(r.gradPoints.data[0] - 1) < 1e-6); // (1/2)·2·(1 − 0)
  * ```
+ *
+ * @category Optimal transport
  */
 export function otKMeansLoss(
   points: PointsLike,

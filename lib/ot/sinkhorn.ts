@@ -32,7 +32,11 @@ export const DEFAULT_EPSILON_SCALING = 0.5;
 /** Marginal tolerance (relative to mass) of the intermediate ε-scaling stages. */
 const INTERMEDIATE_TOLERANCE = 1e-3;
 
-/** Options of {@link sinkhorn}. */
+/**
+ * Options of {@link sinkhorn}.
+ *
+ * @category Optimal transport
+ */
 export interface SinkhornOptions {
   /** Entropic regularisation ε > 0 (same units as the cost). */
   readonly epsilon: number;
@@ -55,7 +59,11 @@ export interface SinkhornOptions {
   readonly initialG?: Float64Array;
 }
 
-/** What {@link sinkhorn} returns. */
+/**
+ * What {@link sinkhorn} returns.
+ *
+ * @category Optimal transport
+ */
 export interface SinkhornResult {
   /** Transport plan P (rows × cols); rows sum exactly (to rounding) to a. */
   readonly plan: RectMatrix;
@@ -157,6 +165,8 @@ function checkCost(cost: RectMatrix): void {
  * assert.ok(r.converged);
  * assert.ok(r.plan.data[0] > 0.499 && r.plan.data[1] < 1e-10); // point 0 → cluster 0
  * ```
+ *
+ * @category Optimal transport
  */
 export function sinkhorn(
   cost: RectMatrix,
@@ -358,6 +368,8 @@ export function sinkhorn(
  * const r = sinkhorn(rectMatrix([[0, 2], [1, 0]]), [0.5, 0.5], [0.5, 0.5], { epsilon: 1 });
  * assert.deepEqual(sinkhornCostGradient(r).data, r.plan.data);
  * ```
+ *
+ * @category Optimal transport
  */
 export function sinkhornCostGradient(result: SinkhornResult): RectMatrix {
   if (
@@ -386,6 +398,8 @@ export function sinkhornCostGradient(result: SinkhornResult): RectMatrix {
  * const c = squaredEuclideanCost([[0, 0], [1, 1]], [[0, 1]]);
  * assert.deepEqual(Array.from(c.data), [1, 1]);
  * ```
+ *
+ * @category Optimal transport
  */
 export function squaredEuclideanCost(points: PointsLike, centroids: PointsLike): RectMatrix {
   const x = toRectMatrix(points, "points");
@@ -414,7 +428,11 @@ function checkSameDimension(x: RectMatrix, c: RectMatrix): void {
   }
 }
 
-/** Gradients of ⟨P, C(X, Cen)⟩ for the squared-Euclidean cost, at fixed plan P. */
+/**
+ * Gradients of ⟨P, C(X, Cen)⟩ for the squared-Euclidean cost, at fixed plan P.
+ *
+ * @category Optimal transport
+ */
 export interface SquaredEuclideanGradients {
   /** ∂/∂x_i = Σ_j P_ij 2(x_i − c_j), `n × d`. */
   readonly points: RectMatrix;
@@ -444,6 +462,8 @@ export interface SquaredEuclideanGradients {
  * assert.deepEqual(Array.from(grad.points.data), [4]); // 2 (3 − 1)
  * assert.deepEqual(Array.from(grad.centroids.data), [-4]);
  * ```
+ *
+ * @category Optimal transport
  */
 export function squaredEuclideanGradients(
   points: PointsLike,

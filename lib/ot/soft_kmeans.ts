@@ -29,7 +29,11 @@ import { type PointsLike, type RectMatrix, toRectMatrix } from "../core/rect_mat
 import { squaredEuclideanCost, squaredEuclideanGradients } from "./sinkhorn.ts";
 import { checkSizes } from "./ot_kmeans.ts";
 
-/** Options of {@link softKMeansLoss}. */
+/**
+ * Options of {@link softKMeansLoss}.
+ *
+ * @category Optimal transport
+ */
 export interface SoftKMeansLossOptions {
   /** Temperature ε > 0, in the units of squared distances. */
   readonly epsilon: number;
@@ -37,7 +41,11 @@ export interface SoftKMeansLossOptions {
   readonly sizes?: Float64Array | readonly number[];
 }
 
-/** What {@link softKMeansLoss} returns. */
+/**
+ * What {@link softKMeansLoss} returns.
+ *
+ * @category Optimal transport
+ */
 export interface SoftKMeansLossResult {
   /** SKM_ε(x, c) = −ε Σ_i (1/n) log Σ_j r_j exp(−‖x_i − c_j‖²/ε). */
   readonly loss: number;
@@ -68,6 +76,8 @@ export interface SoftKMeansLossResult {
  * assert.ok(Math.abs(r.loss - (1 + 0.01 * Math.log(2))) < 1e-12);
  * assert.ok(Math.abs(r.gradPoints.data[0] - 1) < 1e-12); // (1/2)·2·(1 − 0)
  * ```
+ *
+ * @category Optimal transport
  */
 export function softKMeansLoss(
   points: PointsLike,

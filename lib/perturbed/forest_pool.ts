@@ -116,7 +116,11 @@ export function runChunk(r: ChunkRequest): ChunkResult {
   return { id: r.id, adjacency, connectivity, values };
 }
 
-/** What {@link ForestWorkerPool.perturbed} estimates: Definition 6's options plus the solver. */
+/**
+ * What {@link ForestWorkerPool.perturbed} estimates: Definition 6's options plus the solver.
+ *
+ * @category Perturbed forests
+ */
 export interface PoolEstimateOptions extends PerturbedOptions {
   /** Number of clusters k. */
   readonly k: number;
@@ -148,6 +152,8 @@ export interface PoolEstimateOptions extends PerturbedOptions {
  *   pool.terminate();
  * }
  * ```
+ *
+ * @category Perturbed forests
  */
 export class ForestWorkerPool {
   readonly #workers: Worker[];

@@ -27,7 +27,11 @@ import {
 } from "../core/noise.ts";
 import type { Forest, Solver } from "../forest/spanning_forest.ts";
 
-/** Options of every Monte-Carlo estimator of Definition 6. */
+/**
+ * Options of every Monte-Carlo estimator of Definition 6.
+ *
+ * @category Perturbed forests
+ */
 export interface PerturbedOptions {
   /** Noise scale ε > 0 (the paper's text uses 0.1 on a standardised Σ). */
   readonly epsilon: number;
@@ -39,7 +43,11 @@ export interface PerturbedOptions {
   readonly antithetic?: boolean;
 }
 
-/** Monte-Carlo estimates of Definition 6 at one Σ. */
+/**
+ * Monte-Carlo estimates of Definition 6 at one Σ.
+ *
+ * @category Perturbed forests
+ */
 export interface PerturbedEstimate {
   /** Â_ε ≈ A*_ε(Σ) = E[A*(Σ + εZ)], entries in [0, 1], zero diagonal. */
   readonly adjacency: Matrix;
@@ -328,6 +336,8 @@ export function symmetricMean(
  * const same = makePerturbed(maxSpanningForest, { k: 2, epsilon: 0.1, samples: 50, noise: "gaussian" });
  * assert.deepEqual(same(sigma, 0).connectivity, connectivity);
  * ```
+ *
+ * @category Perturbed forests
  */
 export function makePerturbed(
   solver: Solver,
@@ -348,6 +358,8 @@ export function makePerturbed(
  * const p = makePerturbed(maxSpanningForest, { k: 1, epsilon: 1, samples: 2, noise: "gaussian" });
  * if (p(matrix([[0, 1], [1, 0]]), 0).connectivity.data[1] !== 1) throw new Error();
  * ```
+ *
+ * @category Perturbed forests
  */
 export function makePerturbed(
   solver: (sigma: Matrix, k: number) => Forest,

@@ -22,7 +22,11 @@ import type { GraphSolver } from "../forest/spanning_forest_on_graph.ts";
 import { fillUpperNoise } from "../core/noise.ts";
 import { assertSeed, checkPerturbedOptions, type PerturbedOptions } from "./perturbed.ts";
 
-/** Monte-Carlo estimates of Definition 6 on the edges of a graph. */
+/**
+ * Monte-Carlo estimates of Definition 6 on the edges of a graph.
+ *
+ * @category Perturbed forests
+ */
 export interface GraphPerturbedEstimate {
   /** â_ε: per edge, the fraction of samples whose forest contains it (∇_w F̂_ε = 2 â_ε). */
   readonly adjacency: Float64Array;
@@ -107,6 +111,8 @@ export function forEachGraphPerturbation(
  *   { epsilon: 0.1, samples: 50, noise: "gaussian" })(g, 0);
  * assert.deepEqual([...est.adjacency], [1, 0, 1]);
  * ```
+ *
+ * @category Perturbed forests
  */
 export function makePerturbedOnGraph(
   solver: GraphSolver,

@@ -49,7 +49,11 @@ import {
 } from "./perturbed.ts";
 import type { Forest, Solver } from "../forest/spanning_forest.ts";
 
-/** Options of the score-function estimators. */
+/**
+ * Options of the score-function estimators.
+ *
+ * @category Perturbed forests
+ */
 export interface ScoreFunctionOptions extends PerturbedOptions {
   /**
    * Control variate: "leave-one-out" (default; unbiased, usually far lower variance) or "none".
@@ -138,6 +142,8 @@ function scoreEstimate(
  * assert.ok(Math.abs(grad.data[1] - 1) < 0.15);
  * assert.ok(Math.abs(grad.data[2]) < 0.15);
  * ```
+ *
+ * @category Perturbed forests
  */
 export function scoreFunctionGradient(
   solver: Solver,
@@ -152,7 +158,11 @@ export function scoreFunctionGradient(
   };
 }
 
-/** Cotangents of {@link perturbedVjp}: ∂L/∂A*_ε and/or ∂L/∂M*_ε (each n × n, may be omitted). */
+/**
+ * Cotangents of {@link perturbedVjp}: ∂L/∂A*_ε and/or ∂L/∂M*_ε (each n × n, may be omitted).
+ *
+ * @category Perturbed forests
+ */
 export interface PerturbedCotangent {
   /** G_A = ∂L/∂A*_ε. */
   readonly adjacency?: Matrix;
@@ -185,6 +195,8 @@ export interface PerturbedCotangent {
  *     [[0, 1, 0], [1, 0, 0], [0, 0, 0]]) }, 5);
  * assert.ok(grad.data[1] > 0);
  * ```
+ *
+ * @category Perturbed forests
  */
 export function perturbedVjp(
   solver: Solver,
@@ -223,7 +235,11 @@ export function perturbedVjp(
   };
 }
 
-/** Jacobian–vector products of the perturbed forest and connectivity along a direction T. */
+/**
+ * Jacobian–vector products of the perturbed forest and connectivity along a direction T.
+ *
+ * @category Perturbed forests
+ */
 export interface PerturbedTangent {
   /** J_A · T ≈ d/dh A*_ε(Σ + hT) at h = 0. */
   readonly adjacency: Matrix;
@@ -254,6 +270,8 @@ export interface PerturbedTangent {
  *   { epsilon: 1, samples: 2000, noise: "gaussian" })(sigma, t, 5);
  * assert.ok(jvp.connectivity.data[1] > 0);
  * ```
+ *
+ * @category Perturbed forests
  */
 export function perturbedJvp(
   solver: Solver,
