@@ -4,7 +4,8 @@
  * The losses of the paper on embeddings V = f_θ(X) computed by a tfjs model, differentiable
  * with respect to θ: the perturbed partial Fenchel–Young loss on the dense similarity
  * Σ = −‖v_i − v_j‖² of a batch ({@link clusterLoss}, {@link clusterLossGrads}), and on a sparse
- * graph of the batch for large batches ({@link clusterLossGradsOnGraph}). Each step checks the
+ * graph of the batch for large batches ({@link clusterLossGradsOnGraph}); and the OT k-means
+ * loss of embeddings and learnable centroids ({@link otKMeansLossTf}). Each step checks the
  * embeddings and labels it is given first and names the problem (a NaN row, a wrong length).
  * The entry also exports the `tf` it is built on (tfjs 4.22.0), so that your model and the loss
  * share one tfjs, and {@link selectBackend}, which picks a backend with our CPU kernels.
