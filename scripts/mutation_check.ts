@@ -197,7 +197,7 @@ export const MUTANTS: readonly Mutant[] = [
     to: "connectivity: symmetricMean(connectivity, n, o.samples + 1, 1),",
     tests: PERTURBED_TESTS,
   },
-  // constraints.ts: the general (non-label) constrained solver and its oracle.
+  // constrained_forest.ts: the general (non-label) constrained solver and its oracle.
   {
     id: "cs-drop-second-candidate",
     file: "lib/constrained/constrained_forest.ts",
@@ -261,7 +261,7 @@ export const MUTANTS: readonly Mutant[] = [
     to: "if (v === MUST_LINK && labels[i] !== labels[j] && i < 0) return false;",
     tests: CONSTRAINED_TESTS,
   },
-  // label_forest.ts: the O(n²) label solver's stages.
+  // The O(n²) label solver's stages (_label_forest.ts, _point_moves.ts).
   {
     id: "lf-no-merge-split",
     file: "lib/constrained/_label_forest.ts",
@@ -271,21 +271,21 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "lf-no-point-moves",
-    file: "lib/constrained/_label_forest.ts",
+    file: "lib/constrained/_point_moves.ts",
     from: "if (movable.length > 0 && blocks > 1) {",
     to: "if (movable.length > 0 && blocks > 1 && n < 0) {",
     tests: CONSTRAINED_TESTS,
   },
   {
     id: "lf-no-internal-moves",
-    file: "lib/constrained/_label_forest.ts",
-    from: "if (!(restSum - treeSum[from] + bestInsert > eps)) continue;",
-    to: "if (!(restSum - treeSum[from] + bestInsert > eps) || n > 0) continue;",
+    file: "lib/constrained/_point_moves.ts",
+    from: "if (!(restSum - treeSum[from] + gain > eps)) return false;",
+    to: "if (!(restSum - treeSum[from] + gain > eps) || n > 0) return false;",
     tests: CONSTRAINED_TESTS,
   },
   {
     id: "lf-one-leaf-sweep",
-    file: "lib/constrained/_label_forest.ts",
+    file: "lib/constrained/_point_moves.ts",
     from: "const LEAF_MOVE_SWEEPS = 10;",
     to: "const LEAF_MOVE_SWEEPS = 1;",
     tests: CONSTRAINED_TESTS,
