@@ -18,21 +18,46 @@
  */
 import type { DisjointSets } from "../forest/spanning_forest.ts";
 
+/** Per-point arrays of spanned trees: each point's parent and edge weight, and Prim's scratch. */
+export interface TreeBuffers {
+  /** Tree parent of each point (−1 for a root). */
+  readonly parent: Int32Array;
+  /** Weight of the edge from each point to its parent. */
+  readonly parentWeight: Float64Array;
+  /** Scratch of {@link spanBlock}: best key of each point outside the tree, and its source. */
+  readonly best: Float64Array;
+  readonly bestFrom: Int32Array;
+}
+
+/**
+ * Allocates {@link TreeBuffers} for n points.
+ *
+ * @param n Number of points.
+ * @returns Fresh buffers.
+ */
+export function treeBuffers(n: number): TreeBuffers {
+  return {
+    parent: new Int32Array(n),
+    parentWeight: new Float64Array(n),
+    best: new Float64Array(n),
+    bestFrom: new Int32Array(n),
+  };
+}
+
 /**
  * Maximum spanning tree of the points `members` (dense Prim over the gathered submatrix). Writes
  * the points in the order they join (`order`, root first), and for each point its tree parent
- * (−1 for the root) and the weight of the edge to it. Returns the sum of the edge weights.
+ * (−1 for the root) and the weight of the edge to it into `trees`. Returns the sum of the edge
+ * weights.
  */
 export function spanBlock(
   data: Float64Array,
   n: number,
   members: readonly number[],
   order: number[],
-  parent: Int32Array,
-  parentWeight: Float64Array,
-  best: Float64Array,
-  bestFrom: Int32Array,
+  trees: TreeBuffers,
 ): number {
+  const { parent, parentWeight, best, bestFrom } = trees;
   const size = members.length;
   order.length = 0;
   if (size === 0) return 0;

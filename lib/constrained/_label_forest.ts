@@ -18,7 +18,7 @@
 import type { GroupStructure } from "./_constraint_groups.ts";
 import { type PrimWork, primWork, relaxAndSelect, removeEntry } from "../forest/_max_forest.ts";
 import { DisjointSets } from "../forest/spanning_forest.ts";
-import { moveBudget, type Work } from "./_cluster_trees.ts";
+import { moveBudget, type TreeBuffers, treeBuffers, type Work } from "./_cluster_trees.ts";
 import { mergeSplitMoves } from "./_merge_split_moves.ts";
 import { type MovesWork, movesWork, pointMoves } from "./_point_moves.ts";
 
@@ -172,10 +172,7 @@ export class LabelForestSolver {
   /** Whether merge/split moves can apply (clusters without terminal points exist). */
   readonly #mergeSplit: boolean;
   // Work buffers, overwritten by every solve.
-  readonly #parent: Int32Array;
-  readonly #parentWeight: Float64Array;
-  readonly #best: Float64Array;
-  readonly #bestFrom: Int32Array;
+  readonly #trees: TreeBuffers;
   readonly #edgeFrom: Int32Array;
   readonly #edgeTo: Int32Array;
   readonly #edgeWeight: Float64Array;
@@ -236,10 +233,7 @@ export class LabelForestSolver {
     this.#take = nodes - (terminals > 0 ? k - terminals + 1 : k);
     // Clusters without terminal points exist iff k > |T| (each terminal group anchors its own).
     this.#mergeSplit = terminals > 0 && allFreeSingletons && k > terminals;
-    this.#parent = new Int32Array(n);
-    this.#parentWeight = new Float64Array(n);
-    this.#best = new Float64Array(n);
-    this.#bestFrom = new Int32Array(n);
+    this.#trees = treeBuffers(n);
     this.#edgeFrom = new Int32Array(nodes);
     this.#edgeTo = new Int32Array(nodes);
     this.#edgeWeight = new Float64Array(nodes);
@@ -264,8 +258,6 @@ export class LabelForestSolver {
    */
   solve(data: Float64Array, edges: Int32Array): void {
     const n = this.n, k = this.k, group = this.#s.group, terminal = this.#terminal;
-    const parent = this.#parent, parentWeight = this.#parentWeight;
-    const best = this.#best, bestFrom = this.#bestFrom;
     // Phase 1: join the points of each must-link group, then join along the contracted tree's
     // heaviest edges. Only the partition is kept: phase 2 re-spans every cluster anyway.
     const sets = new DisjointSets(n);
@@ -300,10 +292,7 @@ export class LabelForestSolver {
           partition,
           group,
           terminal,
-          parent,
-          parentWeight,
-          best,
-          bestFrom,
+          this.#trees,
           work,
         );
       }

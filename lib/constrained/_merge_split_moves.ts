@@ -12,7 +12,13 @@
  * @module
  */
 import { DisjointSets } from "../forest/spanning_forest.ts";
-import { insertionTree, numberBlocks, spanBlock, type Work } from "./_cluster_trees.ts";
+import {
+  insertionTree,
+  numberBlocks,
+  spanBlock,
+  type TreeBuffers,
+  type Work,
+} from "./_cluster_trees.ts";
 
 /** Upper bound on the merge/split moves of {@link mergeSplitMoves}, per cluster. */
 const MERGE_SPLIT_MOVES_PER_CLUSTER = 4;
@@ -38,12 +44,10 @@ function spanPartition(
   sets: DisjointSets,
   group: Int32Array,
   terminal: Uint8Array,
-  parent: Int32Array,
-  parentWeight: Float64Array,
-  best: Float64Array,
-  bestFrom: Int32Array,
+  trees: TreeBuffers,
   inside: Int32Array,
 ): SpannedPartition {
+  const { parent, parentWeight } = trees;
   const blockOf = new Int32Array(n);
   const members = numberBlocks(n, sets, blockOf, new Int32Array(n));
   const k = members.length, orders: number[][] = [], treeSum = new Float64Array(k);
@@ -52,7 +56,7 @@ function spanPartition(
   let value = 0;
   for (let b = 0; b < k; b++) {
     const ord: number[] = [];
-    treeSum[b] = spanBlock(data, n, members[b], ord, parent, parentWeight, best, bestFrom);
+    treeSum[b] = spanBlock(data, n, members[b], ord, trees);
     value += treeSum[b];
     orders.push(ord);
     // Terminal points below each tree edge: the edge is removable iff none or all are below.
@@ -90,27 +94,14 @@ export function mergeSplitMoves(
   start: DisjointSets,
   group: Int32Array,
   terminal: Uint8Array,
-  parent: Int32Array,
-  parentWeight: Float64Array,
-  best: Float64Array,
-  bestFrom: Int32Array,
+  trees: TreeBuffers,
   work: Work,
 ): DisjointSets {
+  const { parent, parentWeight } = trees;
   let sets = start;
   const inside = new Int32Array(n), mv = new Float64Array(n), mTo = new Int32Array(n);
   const span = (s: DisjointSets) => {
-    const spanned = spanPartition(
-      data,
-      n,
-      s,
-      group,
-      terminal,
-      parent,
-      parentWeight,
-      best,
-      bestFrom,
-      inside,
-    );
+    const spanned = spanPartition(data, n, s, group, terminal, trees, inside);
     for (const ms of spanned.members) work.left -= ms.length * ms.length;
     return spanned;
   };

@@ -23,6 +23,8 @@ import {
   numberBlocks,
   rootTree,
   spanBlock,
+  type TreeBuffers,
+  treeBuffers,
   type Work,
 } from "./_cluster_trees.ts";
 
@@ -60,10 +62,8 @@ function insertionCannotPay(
 
 /** Work buffers of {@link pointMoves} for n points, reused from one solve to the next. */
 export interface MovesWork {
-  readonly parent: Int32Array;
-  readonly parentWeight: Float64Array;
-  readonly best: Float64Array;
-  readonly bestFrom: Int32Array;
+  /** The clusters' trees. */
+  readonly trees: TreeBuffers;
   readonly blockOf: Int32Array;
   readonly rootBlock: Int32Array;
   readonly degree: Int32Array;
@@ -71,29 +71,21 @@ export interface MovesWork {
   readonly treeSum: Float64Array;
   readonly treeAbs: Float64Array;
   readonly treeMin: Float64Array;
-  readonly scratchParent: Int32Array;
-  readonly scratchWeight: Float64Array;
-  readonly scratchBest: Float64Array;
-  readonly scratchFrom: Int32Array;
+  /** A tree re-spanned without one point, before it replaces the one in `trees`. */
+  readonly scratch: TreeBuffers;
   readonly changed: readonly [Uint8Array, Uint8Array];
 }
 
 export function movesWork(n: number): MovesWork {
   return {
-    parent: new Int32Array(n),
-    parentWeight: new Float64Array(n),
-    best: new Float64Array(n),
-    bestFrom: new Int32Array(n),
+    trees: treeBuffers(n),
     blockOf: new Int32Array(n),
     rootBlock: new Int32Array(n),
     degree: new Int32Array(n),
     treeSum: new Float64Array(n),
     treeAbs: new Float64Array(n),
     treeMin: new Float64Array(n),
-    scratchParent: new Int32Array(n),
-    scratchWeight: new Float64Array(n),
-    scratchBest: new Float64Array(n),
-    scratchFrom: new Int32Array(n),
+    scratch: treeBuffers(n),
     changed: [new Uint8Array(n), new Uint8Array(n)],
   };
 }
@@ -136,8 +128,8 @@ export function pointMoves(
   work: Work,
   out: Int32Array,
 ): boolean {
-  const { parent, parentWeight, best, bestFrom, blockOf, degree } = buffers;
-  const { treeSum, treeAbs, treeMin } = buffers;
+  const { parent, parentWeight, best, bestFrom } = buffers.trees;
+  const { blockOf, degree, treeSum, treeAbs, treeMin } = buffers;
   let movedAny = false;
   const blockOrder = spanClusters(data, n, partition, buffers);
   const blocks = blockOrder.length; // = k
@@ -251,14 +243,14 @@ function spanClusters(
   partition: DisjointSets,
   buffers: MovesWork,
 ): number[][] {
-  const { parent, parentWeight, best, bestFrom, blockOf, rootBlock, degree } = buffers;
-  const { treeSum, treeAbs, treeMin } = buffers;
+  const { parent, parentWeight } = buffers.trees;
+  const { blockOf, rootBlock, degree, treeSum, treeAbs, treeMin } = buffers;
   degree.fill(0);
   const blockMembers = numberBlocks(n, partition, blockOf, rootBlock);
   const blockOrder: number[][] = [];
   for (let b = 0; b < blockMembers.length; b++) {
     const ord: number[] = [];
-    treeSum[b] = spanBlock(data, n, blockMembers[b], ord, parent, parentWeight, best, bestFrom);
+    treeSum[b] = spanBlock(data, n, blockMembers[b], ord, buffers.trees);
     treeAbs[b] = 0;
     for (let t = 1; t < ord.length; t++) {
       degree[ord[t]]++;
@@ -284,22 +276,13 @@ function takeOutInternal(
   eps: number,
 ): boolean {
   const { data, n, work } = c, ordFrom = c.blockOrder[from];
-  const { parent, parentWeight, degree, treeSum, treeAbs, treeMin } = c.buffers;
-  const { scratchParent, scratchWeight, scratchBest, scratchFrom } = c.buffers;
+  const { parent, parentWeight } = c.buffers.trees;
+  const { degree, treeSum, treeAbs, treeMin, scratch } = c.buffers;
   const { rest, restOrder } = c;
   rest.length = 0;
   for (const p of ordFrom) if (p !== u) rest.push(p);
   work.left -= rest.length * rest.length;
-  const restSum = spanBlock(
-    data,
-    n,
-    rest,
-    restOrder,
-    scratchParent,
-    scratchWeight,
-    scratchBest,
-    scratchFrom,
-  );
+  const restSum = spanBlock(data, n, rest, restOrder, scratch);
   if (!(restSum - treeSum[from] + gain > eps)) return false;
   treeSum[from] = restSum;
   treeAbs[from] = 0;
@@ -307,8 +290,8 @@ function takeOutInternal(
   ordFrom.length = 0;
   for (const p of restOrder) {
     ordFrom.push(p);
-    parent[p] = scratchParent[p];
-    parentWeight[p] = scratchWeight[p];
+    parent[p] = scratch.parent[p];
+    parentWeight[p] = scratch.parentWeight[p];
     if (parent[p] !== -1) {
       degree[p]++;
       degree[parent[p]]++;
@@ -321,7 +304,8 @@ function takeOutInternal(
 
 /** Inserts u into the tree of cluster `to` (its maximum spanning tree with u) and re-roots it. */
 function putIn(c: Clusters, u: number, to: number): void {
-  const { parent, parentWeight, best, bestFrom, degree, treeSum, treeAbs, treeMin } = c.buffers;
+  const { parent, parentWeight, best, bestFrom } = c.buffers.trees;
+  const { degree, treeSum, treeAbs, treeMin } = c.buffers;
   const ordTo = c.blockOrder[to];
   const { keep, keepWeight } = c;
   keep.length = 0;
