@@ -17,16 +17,19 @@
  * @module
  */
 import type { DisjointSets } from "../forest/spanning_forest.ts";
+import { type PrimWork, primWork, relaxAndSelect, removeEntry } from "../forest/_max_forest.ts";
 
-/** Per-point arrays of spanned trees: each point's parent and edge weight, and Prim's scratch. */
+/** Per-point arrays of spanned trees: each point's parent and edge weight, and scratch. */
 export interface TreeBuffers {
   /** Tree parent of each point (−1 for a root). */
   readonly parent: Int32Array;
   /** Weight of the edge from each point to its parent. */
   readonly parentWeight: Float64Array;
-  /** Scratch of {@link spanBlock}: best key of each point outside the tree, and its source. */
+  /** Scratch of {@link insertionTree} (its `mv` and `mTo`), indexed by point. */
   readonly best: Float64Array;
   readonly bestFrom: Int32Array;
+  /** The Prim list of {@link spanBlock}. */
+  readonly prim: PrimWork;
 }
 
 /**
@@ -41,14 +44,15 @@ export function treeBuffers(n: number): TreeBuffers {
     parentWeight: new Float64Array(n),
     best: new Float64Array(n),
     bestFrom: new Int32Array(n),
+    prim: primWork(n),
   };
 }
 
 /**
- * Maximum spanning tree of the points `members` (dense Prim over the gathered submatrix). Writes
- * the points in the order they join (`order`, root first), and for each point its tree parent
- * (−1 for the root) and the weight of the edge to it into `trees`. Returns the sum of the edge
- * weights.
+ * Maximum spanning tree of the points `members` by dense Prim over their rows, with the list of
+ * the unconstrained solver (`relaxAndSelect`: ties to the earliest member). Writes the points in
+ * the order they join (`order`, root first), and for each point its tree parent (−1 for the
+ * root) and the weight of the edge to it into `trees`. Returns the sum of the edge weights.
  */
 export function spanBlock(
   data: Float64Array,
@@ -57,43 +61,27 @@ export function spanBlock(
   order: number[],
   trees: TreeBuffers,
 ): number {
-  const { parent, parentWeight, best, bestFrom } = trees;
-  const size = members.length;
+  const { parent, parentWeight, prim } = trees, { rest, key, from } = prim;
+  let size = members.length - 1, sum = 0;
   order.length = 0;
-  if (size === 0) return 0;
-  for (let a = 0; a < size; a++) best[a] = -Infinity;
-  let v = 0, sum = 0;
-  best[0] = NaN;
-  order.push(members[0]);
-  parent[members[0]] = -1;
-  parentWeight[members[0]] = 0;
-  for (let step = 1; step < size; step++) {
-    const row = members[v] * n;
-    let next = -1, nextKey = -Infinity;
-    for (let a = 0; a < size; a++) {
-      const w = data[row + members[a]];
-      let b = best[a];
-      if (w > b) {
-        best[a] = b = w;
-        bestFrom[a] = v;
-      }
-      if (b > nextKey) {
-        nextKey = b;
-        next = a;
-      }
-    }
-    if (next === -1) {
-      next = 0;
-      while (best[next] !== best[next]) next++;
-      nextKey = best[next];
-    }
-    best[next] = NaN;
-    const p = members[next];
-    order.push(p);
-    parent[p] = members[bestFrom[next]];
-    parentWeight[p] = nextKey;
-    sum += nextKey;
-    v = next;
+  if (size === -1) return 0;
+  const root = members[0];
+  for (let a = 0; a < size; a++) {
+    rest[a] = members[a + 1];
+    key[a] = -Infinity;
+    from[a] = root;
+  }
+  order.push(root);
+  parent[root] = -1;
+  parentWeight[root] = 0;
+  for (let v = root; size > 0;) {
+    const next = relaxAndSelect(data, v * n, v, prim, size);
+    v = rest[next];
+    order.push(v);
+    parent[v] = from[next];
+    parentWeight[v] = key[next];
+    sum += key[next];
+    removeEntry(prim, next, size--);
   }
   return sum;
 }
