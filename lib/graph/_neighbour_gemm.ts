@@ -102,21 +102,15 @@ export function multiplyAbT(
       c[c1 + 2] = s12;
       c[c1 + 3] = s13;
     }
+    // The last row when m is odd: one column at a time (the same sum per entry).
     for (; i < m; i++) {
       const a0 = i * d;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = 0; t < d; t++) {
-        const x0 = a[a0 + t];
-        s0 += x0 * b[b0 + t];
-        s1 += x0 * b[b1 + t];
-        s2 += x0 * b[b2 + t];
-        s3 += x0 * b[b3 + t];
+      for (let q = 0; q < 4; q++) {
+        const bq = b0 + q * d;
+        let s = 0;
+        for (let t = 0; t < d; t++) s += a[a0 + t] * b[bq + t];
+        c[i * n + j + q] = s;
       }
-      const c0 = i * n + j;
-      c[c0] = s0;
-      c[c0 + 1] = s1;
-      c[c0 + 2] = s2;
-      c[c0 + 3] = s3;
     }
   }
   for (; j < n; j++) {
