@@ -9,7 +9,7 @@
  * Σ travels once per estimate: copied into a SharedArrayBuffer that all workers read when the
  * platform offers one (Deno; browsers only when cross-origin isolated), structured-cloned to
  * each worker otherwise; results come back as transferred buffers. Web-standard APIs only
- * (Worker, postMessage), so it also runs in browsers (bundle `forest_worker.ts` as a module
+ * (Worker, postMessage), so it also runs in browsers (bundle `_forest_worker.ts` as a module
  * worker).
  *
  * @module
