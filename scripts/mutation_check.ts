@@ -146,7 +146,7 @@ export const MUTANTS: readonly Mutant[] = [
     to: "for (let i = 0; i < z.length; i++) out[i] = 1 - Math.exp(z[i]);",
     tests: [...SCORE_TESTS, "lib/core/noise.ts", "lib/core/noise_test.ts"],
   },
-  // perturbed.ts: the pathwise estimator.
+  // perturbed.ts and its sampling loop (_noise_draws.ts): the pathwise estimator.
   {
     id: "pf-value-divisor",
     file: "lib/perturbed/perturbed.ts",
@@ -170,18 +170,24 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "pf-antithetic-stream",
-    file: "lib/perturbed/perturbed.ts",
-    from: "if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);",
-    to: "if (sign === 1) fillUpperNoise(opts.noise, seed, b, z);",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "fillUpperNoise(draws.noise, seed, draws.antithetic ? b >>> 1 : b, z);",
+    to: "fillUpperNoise(draws.noise, seed, b, z);",
     tests: PERTURBED_TESTS,
   },
   {
     id: "pf-stream-per-count",
-    file: "lib/perturbed/perturbed.ts",
-    from: "if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);",
-    to:
-      "if (sign === 1) fillUpperNoise(opts.noise, seed + opts.samples, opts.antithetic ? b >>> 1 : b, z);",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "fillUpperNoise(draws.noise, seed, draws.antithetic ? b >>> 1 : b, z);",
+    to: "fillUpperNoise(draws.noise, seed + hi, draws.antithetic ? b >>> 1 : b, z);",
     tests: PERTURBED_TESTS,
+  },
+  {
+    id: "pf-chunk-starts-on-pair",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "if (sign === 1 || b === lo) {",
+    to: "if (sign === 1) {",
+    tests: ["lib/perturbed/forest_pool_test.ts"],
   },
   {
     id: "pf-noise-scale",
