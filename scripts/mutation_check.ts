@@ -262,7 +262,7 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "cs-satisfies-must-link",
-    file: "lib/constrained/constrained_forest.ts",
+    file: "lib/constrained/constraint_types.ts",
     from: "if (v === MUST_LINK && labels[i] !== labels[j]) return false;",
     to: "if (v === MUST_LINK && labels[i] !== labels[j] && i < 0) return false;",
     tests: CONSTRAINED_TESTS,
@@ -322,9 +322,16 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "prim-stale-key",
     file: "lib/forest/_max_forest.ts",
-    from: "key[p] = b = w;",
-    to: "key[p] = w;",
+    from: "key[p] = b0 = w0;",
+    to: "key[p] = w0;",
     tests: [...FOREST_TESTS, "lib/forest/_max_forest.ts"],
+  },
+  {
+    id: "prim-list-stale-key",
+    file: "lib/forest/_max_forest.ts",
+    from: "\n      key[p] = b = w;",
+    to: "\n      key[p] = w;",
+    tests: [...CONSTRAINED_TESTS, "lib/forest/_max_forest.ts"],
   },
   {
     id: "metrics-nmi-max-normaliser",
