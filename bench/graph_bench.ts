@@ -25,7 +25,7 @@ import { clusterPoints } from "../lib/graph/cluster_points.ts";
 /**
  * Ten separated 2-d blobs (centres 10 apart, unit spread), n points. Separated, because on a
  * sparse graph the greedy constrained solver gives up when classes interleave (see
- * graph_constrained.ts).
+ * lib/constrained/constrained_forest_on_graph.ts).
  */
 function blobs(n: number, seed: number): Float64Array {
   const x = randomPoints(n, 2, seed);

@@ -146,7 +146,7 @@ export const MUTANTS: readonly Mutant[] = [
     to: "for (let i = 0; i < z.length; i++) out[i] = 1 - Math.exp(z[i]);",
     tests: [...SCORE_TESTS, "lib/core/noise.ts", "lib/core/noise_test.ts"],
   },
-  // perturbed.ts: the pathwise estimator.
+  // perturbed.ts and its sampling loop (_noise_draws.ts): the pathwise estimator.
   {
     id: "pf-value-divisor",
     file: "lib/perturbed/perturbed.ts",
@@ -170,18 +170,24 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "pf-antithetic-stream",
-    file: "lib/perturbed/perturbed.ts",
-    from: "if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);",
-    to: "if (sign === 1) fillUpperNoise(opts.noise, seed, b, z);",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "fillUpperNoise(draws.noise, seed, draws.antithetic ? b >>> 1 : b, z);",
+    to: "fillUpperNoise(draws.noise, seed, b, z);",
     tests: PERTURBED_TESTS,
   },
   {
     id: "pf-stream-per-count",
-    file: "lib/perturbed/perturbed.ts",
-    from: "if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);",
-    to:
-      "if (sign === 1) fillUpperNoise(opts.noise, seed + opts.samples, opts.antithetic ? b >>> 1 : b, z);",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "fillUpperNoise(draws.noise, seed, draws.antithetic ? b >>> 1 : b, z);",
+    to: "fillUpperNoise(draws.noise, seed + hi, draws.antithetic ? b >>> 1 : b, z);",
     tests: PERTURBED_TESTS,
+  },
+  {
+    id: "pf-chunk-starts-on-pair",
+    file: "lib/perturbed/_noise_draws.ts",
+    from: "if (sign === 1 || b === lo) {",
+    to: "if (sign === 1) {",
+    tests: ["lib/perturbed/forest_pool_test.ts"],
   },
   {
     id: "pf-noise-scale",
@@ -197,7 +203,7 @@ export const MUTANTS: readonly Mutant[] = [
     to: "connectivity: symmetricMean(connectivity, n, o.samples + 1, 1),",
     tests: PERTURBED_TESTS,
   },
-  // constraints.ts: the general (non-label) constrained solver and its oracle.
+  // constrained_forest.ts: the general (non-label) constrained solver and its oracle.
   {
     id: "cs-drop-second-candidate",
     file: "lib/constrained/constrained_forest.ts",
@@ -256,12 +262,12 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "cs-satisfies-must-link",
-    file: "lib/constrained/constrained_forest.ts",
+    file: "lib/constrained/constraint_types.ts",
     from: "if (v === MUST_LINK && labels[i] !== labels[j]) return false;",
     to: "if (v === MUST_LINK && labels[i] !== labels[j] && i < 0) return false;",
     tests: CONSTRAINED_TESTS,
   },
-  // label_forest.ts: the O(n²) label solver's stages.
+  // The O(n²) label solver's stages (_label_forest.ts, _point_moves.ts).
   {
     id: "lf-no-merge-split",
     file: "lib/constrained/_label_forest.ts",
@@ -271,21 +277,21 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "lf-no-point-moves",
-    file: "lib/constrained/_label_forest.ts",
+    file: "lib/constrained/_point_moves.ts",
     from: "if (movable.length > 0 && blocks > 1) {",
     to: "if (movable.length > 0 && blocks > 1 && n < 0) {",
     tests: CONSTRAINED_TESTS,
   },
   {
     id: "lf-no-internal-moves",
-    file: "lib/constrained/_label_forest.ts",
-    from: "if (!(restSum - treeSum[from] + bestInsert > eps)) continue;",
-    to: "if (!(restSum - treeSum[from] + bestInsert > eps) || n > 0) continue;",
+    file: "lib/constrained/_point_moves.ts",
+    from: "if (!(restSum - treeSum[from] + gain > eps)) return false;",
+    to: "if (!(restSum - treeSum[from] + gain > eps) || n > 0) return false;",
     tests: CONSTRAINED_TESTS,
   },
   {
     id: "lf-one-leaf-sweep",
-    file: "lib/constrained/_label_forest.ts",
+    file: "lib/constrained/_point_moves.ts",
     from: "const LEAF_MOVE_SWEEPS = 10;",
     to: "const LEAF_MOVE_SWEEPS = 1;",
     tests: CONSTRAINED_TESTS,
@@ -316,9 +322,16 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "prim-stale-key",
     file: "lib/forest/_max_forest.ts",
-    from: "key[p] = b = w;",
-    to: "key[p] = w;",
+    from: "key[p] = b0 = w0;",
+    to: "key[p] = w0;",
     tests: [...FOREST_TESTS, "lib/forest/_max_forest.ts"],
+  },
+  {
+    id: "prim-list-stale-key",
+    file: "lib/forest/_max_forest.ts",
+    from: "\n      key[p] = b = w;",
+    to: "\n      key[p] = w;",
+    tests: [...CONSTRAINED_TESTS, "lib/forest/_max_forest.ts"],
   },
   {
     id: "metrics-nmi-max-normaliser",

@@ -1,18 +1,19 @@
 /**
- * Internal (not re-exported by `mod.ts`): the must-link closure of M_Ω, the cannot-link relation
- * between the resulting groups, a cache of both per constraint matrix, and the feasibility
- * checks on k that every constrained solver runs first. Shared by `constraints.ts` and the
- * label-derived solver of `label_forest.ts`.
+ * Internal (not re-exported by `mod.ts`): the reduction with which every dense solver of
+ * Definition 5 starts. Must-link pairs of M_Ω (Definition 4) are transitive, so they close into
+ * groups that any feasible clustering keeps whole; the cannot-link pairs become a relation
+ * between groups. Definition 5 then asks for the best partition of the groups into k clusters
+ * with no cannot-linked groups together, and its feasibility checks on k are here too. Both are
+ * cached per constraint matrix.
+ *
+ * Used by the dense solvers of `constrained_forest.ts` and by the label-derived solver of
+ * `_label_forest.ts`; M_Ω itself is defined in `constraint_types.ts`, and the graph solver of
+ * `constrained_forest_on_graph.ts` works from partial labels instead.
  *
  * @module
  */
-import type { Constraints } from "./constraint_types.ts";
+import { CANNOT_LINK, type Constraints, MUST_LINK } from "./constraint_types.ts";
 import { assertIntegerInRange, InfeasibleConstraintsError } from "../core/errors.ts";
-
-// M_Ω entries, as MUST_LINK and CANNOT_LINK of constraints.ts (importing the values would make
-// the two modules import each other).
-const MUST_LINK = 1;
-const CANNOT_LINK = 0;
 
 /** Must-link closure: group id per point and the cannot-link relation between groups. */
 export interface GroupStructure {

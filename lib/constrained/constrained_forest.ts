@@ -1,6 +1,15 @@
 /**
  * Partial supervision M_Ω (Definition 4) and the constrained maximum-weight k-spanning forest
  * A*_k(Σ; M_Ω) (Definition 5): the best k-forest whose clusters agree with every known pair.
+ * This is the public entry of both definitions on a dense Σ; where each part lives:
+ *
+ * - Definition 4, the constraint type and its builders: `constraint_types.ts`, re-exported here.
+ * - The must-link groups and the feasibility of k, where every solver starts:
+ *   `_constraint_groups.ts`.
+ * - The solvers of Definition 5 below; for label-derived M_Ω the fast one hands over to the
+ *   O(n²) solver of `_label_forest.ts` (phases in `_point_moves.ts` and `_merge_split_moves.ts`,
+ *   tree operations in `_cluster_trees.ts`).
+ * - Definition 5 on a sparse graph, with M_Ω from partial labels: `constrained_forest_on_graph.ts`.
  *
  * Any partition of the points into k blocks is the cluster set of some k-forest (the graph is
  * complete), and the best forest for a fixed partition is a maximum spanning tree inside each
@@ -30,7 +39,7 @@ import { assertSimilarity, type Matrix } from "../core/matrix.ts";
 import { DisjointSets, type Forest, forestFromEdges } from "../forest/spanning_forest.ts";
 
 // The constraint type and its builders live below the solvers (imports run one way); this module
-// re-exports them so `constraints.ts` stays the one place to import constraints from.
+// re-exports them so that it is the one place to import constraints from.
 export * from "./constraint_types.ts";
 
 /** Indices 0..m−1 of the pairs, sorted by the given comparator. */

@@ -3,6 +3,11 @@
  * 2023, with M_Ω derived from partial labels): the best k-forest of the graph in which every
  * class's labelled points share one tree and no tree holds two classes.
  *
+ * Partial labels are the graph form of Definition 4: they stand for the M_Ω of
+ * `constraintsFromLabels` (`constraint_types.ts`) without its n × n matrix. The dense solvers of
+ * Definition 5 are in `constrained_forest.ts` (with `_constraint_groups.ts` and the label-derived
+ * solver of `_label_forest.ts`); this one follows the dense greedy's candidate (b).
+ *
  * A dense M_Ω is n × n; at data-set scale the supervision is a label per point (or null), which
  * is what this solver takes. Algorithm (the graph form of the dense greedy's candidate (b)):
  *

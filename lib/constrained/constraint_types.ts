@@ -1,8 +1,17 @@
 /**
- * Partial supervision M_Ω (Definition 4 of Stewart et al., 2023): the constraint type, its
- * builders and checks. The bottom of the constraint layer: the group structure
- * (`constraint_groups.ts`), the label-forest solver (`label_forest.ts`) and the constrained
- * solvers (`constraints.ts`, which re-exports this module) import it; it imports none of them.
+ * Definition 4 of Stewart et al., 2023: the partial connectivity M_Ω, whose entries on the known
+ * pairs Ω are 1 (must-link: same cluster) or 0 (cannot-link: different clusters). This module
+ * holds its type ({@link Constraints}), builders (from partial labels, from a matrix), the check
+ * of a value and {@link satisfies}, the test a clustering must pass.
+ *
+ * Definition 5, the constrained forest A*_k(Σ; M_Ω) — the heaviest k-spanning forest whose
+ * connectivity agrees with M_Ω on Ω — is built on it in the rest of this folder:
+ * `constrained_forest.ts` (the dense solvers; it re-exports this module, so users import
+ * constraints from there), `_constraint_groups.ts` (the must-link groups and the feasibility of
+ * k, where every dense solver starts), `_label_forest.ts` with `_cluster_trees.ts`,
+ * `_point_moves.ts` and `_merge_split_moves.ts` (the O(n²) solver for label-derived M_Ω), and
+ * `constrained_forest_on_graph.ts` (Definition 5 on a sparse graph, M_Ω from partial labels).
+ * This module is their bottom: they import it, it imports none of them.
  *
  * @module
  */

@@ -306,7 +306,7 @@ export function unsafeForestHierarchy(sigma: Matrix): Hierarchy {
 }
 
 function assertHierarchyLevel(h: Hierarchy, k: number): void {
-  // A hierarchy of a disconnected graph (graph_forest.ts) has fewer than n − 1 merges.
+  // A hierarchy of a disconnected graph (spanning_forest_on_graph.ts) has fewer than n − 1 merges.
   const coarsest = h.n - h.left.length;
   assertIntegerInRange(
     "k",

@@ -1,5 +1,5 @@
 /**
- * Similarity graphs from points, for the sparse solvers of `graph_forest.ts`. Edge weights are
+ * Similarity graphs from points, for the sparse solvers of `../forest/spanning_forest_on_graph.ts`. Edge weights are
  * Σ_ij = −‖x_i − x_j‖², the dense convention of `negSquaredDistances`.
  *
  * - {@link delaunayGraph} (2-d): the Delaunay triangulation contains a Euclidean minimum spanning

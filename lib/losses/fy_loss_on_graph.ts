@@ -1,7 +1,7 @@
 /**
  * Fenchel–Young losses of the perturbed k-spanning forest on a sparse graph (Definitions 7–8
  * and Propositions 1–2 of Stewart et al., 2023, with the noise on the edges; see
- * `graph_perturbed.ts`). With p_b = w + εz_b the perturbed weights of sample b and
+ * `../perturbed/perturbed_on_graph.ts`). With p_b = w + εz_b the perturbed weights of sample b and
  * F(p) = 2 Σ_{e ∈ A*(p)} p_e:
  *
  *   full:     L̂ = mean_b [ F(p_b) − 2 Σ_{e ∈ Y} p_b,e ],             ∇_w L̂ = 2(â_ε − 1_Y)
@@ -14,7 +14,7 @@
  * edge sets and clamped at 0. The gradient is with respect to the edge weights w (the dense
  * gradient's G_ij + G_ji): chain it through w_e = Σ_ij(x) to train an embedding.
  *
- * The constrained solver is the graph greedy of `graph_constrained.ts` (exact when every point
+ * The constrained solver is the graph greedy of `../constrained/constrained_forest_on_graph.ts` (exact when every point
  * is labelled; otherwise its value is ≤ the optimum, so ℓ̂ is an upper estimate and the gradient
  * is the exact gradient of what is computed).
  *

@@ -21,7 +21,7 @@
  * pairwise similarities of a batch) at every batch size. The moments cost O(n d²) by the Gram
  * identities below, not O(n² d).
  *
- * Loss. The partial loss of `graph_fy_loss.ts` with the labels (Definition 8 with M_Ω from the
+ * Loss. The partial loss of `fy_loss_on_graph.ts` with the labels (Definition 8 with M_Ω from the
  * labels, noise on the edges): ℓ̂ = mean_b [F(w + εz_b) − F(w + εz_b; labels)], ∇_w ℓ̂ = g =
  * 2(â_ε − â_ε(labels)). It is what the dense supervised path computes (`partialFyLoss` with
  * `constraintsFromLabels`), restricted to the graph's edges; with every point labelled the
@@ -303,7 +303,7 @@ export interface PointGraphLoss {
   readonly grad: Float64Array;
   /** The edge weights w the loss saw (standardised when asked). */
   readonly weights: Float64Array;
-  /** ∂ℓ̂/∂w per edge (`graph_fy_loss.ts`'s gradient). */
+  /** ∂ℓ̂/∂w per edge (`fy_loss_on_graph.ts`'s gradient). */
   readonly edgeGrad: Float64Array;
 }
 

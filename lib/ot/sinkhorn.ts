@@ -184,21 +184,7 @@ export function sinkhorn(
         `(relative tolerance ${MASS_TOLERANCE})`,
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected options to be an object, got ${show(options)}`);
-  }
-  const targetEps = options.epsilon;
-  assertPositiveFinite("epsilon", targetEps);
-  const scaling = options.epsilonScaling ?? DEFAULT_EPSILON_SCALING;
-  if (typeof scaling !== "number" || !(scaling > 0 && scaling <= 1)) {
-    throw new RangeError(
-      `Invalid epsilonScaling = ${show(scaling)}: it must be a number in (0, 1]`,
-    );
-  }
-  const maxIters = options.maxIters ?? 10_000;
-  assertIntegerInRange("maxIters", maxIters, 1, Number.MAX_SAFE_INTEGER);
-  const tol = options.tol ?? 1e-9;
-  assertPositiveFinite("tol", tol);
+  const { epsilon: targetEps, scaling, maxIters, tol } = checkSinkhornOptions(options);
 
   const logA = new Float64Array(n);
   for (let i = 0; i < n; i++) logA[i] = Math.log(a[i]); // −Infinity for empty rows
@@ -206,21 +192,7 @@ export function sinkhorn(
   for (let j = 0; j < k; j++) logB[j] = Math.log(b[j]);
 
   const f = new Float64Array(n);
-  const g = new Float64Array(k);
-  if (options.initialG !== undefined) {
-    const g0 = options.initialG;
-    if (!(g0 instanceof Float64Array) || g0.length !== k) {
-      throw new RangeError(
-        `Invalid initialG: expected a Float64Array of length ${k}, got ${show(g0)}`,
-      );
-    }
-    for (let j = 0; j < k; j++) {
-      if (!Number.isFinite(g0[j])) {
-        throw new RangeError(`Invalid initialG[${j}] = ${show(g0[j])}: entries must be finite`);
-      }
-      g[j] = g0[j];
-    }
-  }
+  const g = initialPotential(options.initialG, k);
   const gNext = new Float64Array(k);
   const colMax = new Float64Array(k);
   const colSum = new Float64Array(k);
@@ -263,16 +235,7 @@ export function sinkhorn(
     for (let j = 0; j < k; j++) gNext[j] = -eps * (colMax[j] + Math.log(colSum[j]));
   };
 
-  // ε-scaling (annealing): solve loosely for a decreasing sequence ε_0 > ε_1 > … > ε,
-  // warm-starting g, since Sinkhorn needs O(max C / ε) iterations from a cold start but few
-  // from the potentials of a slightly larger ε. Potentials are in cost units, so they carry.
-  let maxCost = 0;
-  for (let t = 0; t < C.length; t++) if (C[t] > maxCost) maxCost = C[t];
-  const schedule: number[] = [];
-  if (scaling < 1 && options.initialG === undefined) {
-    for (let e = maxCost; e > targetEps; e *= scaling) schedule.push(e);
-  }
-  schedule.push(targetEps);
+  const schedule = epsilonSchedule(C, targetEps, options.initialG === undefined ? scaling : 1);
 
   let iterations = 0;
   let marginalError = Infinity;
@@ -316,16 +279,7 @@ export function sinkhorn(
   converged = converged && eps === targetEps;
   // Now (f, g) is the plan just after an f-update: rows exact, columns off by marginalError.
 
-  const plan = new Float64Array(n * k);
-  let transport = 0;
-  for (let i = 0; i < n; i++) {
-    const off = i * k;
-    for (let j = 0; j < k; j++) {
-      const p = Math.exp(logA[i] + logB[j] + (f[i] + g[j] - C[off + j]) * invEps);
-      plan[off + j] = p;
-      transport += p * C[off + j];
-    }
-  }
+  const { plan, transport } = gibbsPlan(C, n, k, logA, logB, f, g, invEps);
   let objective = 0;
   for (let i = 0; i < n; i++) if (a[i] > 0) objective += a[i] * f[i];
   for (let j = 0; j < k; j++) if (b[j] > 0) objective += b[j] * g[j];
@@ -349,6 +303,87 @@ export function sinkhorn(
     objective,
     epsilon: targetEps,
   };
+}
+
+/** The checked options of {@link sinkhorn}, defaults filled in. */
+function checkSinkhornOptions(
+  options: SinkhornOptions,
+): { epsilon: number; scaling: number; maxIters: number; tol: number } {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Expected options to be an object, got ${show(options)}`);
+  }
+  const epsilon = options.epsilon;
+  assertPositiveFinite("epsilon", epsilon);
+  const scaling = options.epsilonScaling ?? DEFAULT_EPSILON_SCALING;
+  if (typeof scaling !== "number" || !(scaling > 0 && scaling <= 1)) {
+    throw new RangeError(
+      `Invalid epsilonScaling = ${show(scaling)}: it must be a number in (0, 1]`,
+    );
+  }
+  const maxIters = options.maxIters ?? 10_000;
+  assertIntegerInRange("maxIters", maxIters, 1, Number.MAX_SAFE_INTEGER);
+  const tol = options.tol ?? 1e-9;
+  assertPositiveFinite("tol", tol);
+  return { epsilon, scaling, maxIters, tol };
+}
+
+/** The starting column potential: a checked copy of `initialG`, or zeros when it is absent. */
+function initialPotential(g0: Float64Array | undefined, k: number): Float64Array {
+  const g = new Float64Array(k);
+  if (g0 === undefined) return g;
+  if (!(g0 instanceof Float64Array) || g0.length !== k) {
+    throw new RangeError(
+      `Invalid initialG: expected a Float64Array of length ${k}, got ${show(g0)}`,
+    );
+  }
+  for (let j = 0; j < k; j++) {
+    if (!Number.isFinite(g0[j])) {
+      throw new RangeError(`Invalid initialG[${j}] = ${show(g0[j])}: entries must be finite`);
+    }
+    g[j] = g0[j];
+  }
+  return g;
+}
+
+/**
+ * ε-scaling (annealing): the decreasing sequence ε_0 = max C > ε_0 θ > … > ε, ending at ε,
+ * solved loosely in turn with g warm-started, since Sinkhorn needs O(max C / ε) iterations from
+ * a cold start but few from the potentials of a slightly larger ε. Potentials are in cost units,
+ * so they carry. θ = 1 gives ε alone.
+ */
+function epsilonSchedule(C: Float64Array, epsilon: number, scaling: number): number[] {
+  let maxCost = 0;
+  for (let t = 0; t < C.length; t++) if (C[t] > maxCost) maxCost = C[t];
+  const schedule: number[] = [];
+  if (scaling < 1) {
+    for (let e = maxCost; e > epsilon; e *= scaling) schedule.push(e);
+  }
+  schedule.push(epsilon);
+  return schedule;
+}
+
+/** The plan P_ij = a_i b_j exp((f_i + g_j − C_ij) / ε) and its transport cost ⟨P, C⟩. */
+function gibbsPlan(
+  C: Float64Array,
+  n: number,
+  k: number,
+  logA: Float64Array,
+  logB: Float64Array,
+  f: Float64Array,
+  g: Float64Array,
+  invEps: number,
+): { plan: Float64Array; transport: number } {
+  const plan = new Float64Array(n * k);
+  let transport = 0;
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) {
+      const p = Math.exp(logA[i] + logB[j] + (f[i] + g[j] - C[off + j]) * invEps);
+      plan[off + j] = p;
+      transport += p * C[off + j];
+    }
+  }
+  return { plan, transport };
 }
 
 /**

@@ -131,7 +131,9 @@ Deno.test("sinkhorn", async (t) => {
     assert.deepEqual(Array.from(b), [0.5, 0.5]);
     assert.deepEqual(Array.from(g0), [1, -1]);
   });
+});
 
+Deno.test("sinkhorn: non-convergence and bad input", async (t) => {
   await t.step("reports non-convergence, or throws with requireConvergence", () => {
     const cost = randomCost(30, 3, 100, 4);
     const a = new Float64Array(30).fill(1 / 30), b = new Float64Array(3).fill(1 / 3);

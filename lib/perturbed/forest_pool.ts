@@ -9,7 +9,7 @@
  * Σ travels once per estimate: copied into a SharedArrayBuffer that all workers read when the
  * platform offers one (Deno; browsers only when cross-origin isolated), structured-cloned to
  * each worker otherwise; results come back as transferred buffers. Web-standard APIs only
- * (Worker, postMessage), so it also runs in browsers (bundle `forest_worker.ts` as a module
+ * (Worker, postMessage), so it also runs in browsers (bundle `_forest_worker.ts` as a module
  * worker).
  *
  * @module
@@ -21,12 +21,7 @@ import {
 } from "../constrained/constrained_forest.ts";
 import { assertIntegerInRange } from "../core/errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "../core/matrix.ts";
-import {
-  addScaledUpperNoise,
-  fillUpperNoise,
-  type NoiseName,
-  upperTriangleSize,
-} from "../core/noise.ts";
+import { addScaledUpperNoise, type NoiseName, upperTriangleSize } from "../core/noise.ts";
 import { unsafeMaxSpanningForest } from "../forest/spanning_forest.ts";
 import {
   accumulateEdges,
@@ -37,6 +32,7 @@ import {
   type PerturbedOptions,
   symmetricMean,
 } from "./perturbed.ts";
+import { forEachNoiseDraw } from "./_noise_draws.ts";
 
 /** One chunk of samples, as posted by the pool. */
 export interface ChunkRequest {
@@ -102,9 +98,7 @@ export function runChunk(r: ChunkRequest): ChunkResult {
   const adjacency = new Float64Array(n * n), connectivity = new Float64Array(n * n);
   const values = new Float64Array(hi - lo);
   const c = r.constraints ? { n, data: r.constraints } : null;
-  for (let b = lo; b < hi; b++) {
-    const sign = r.antithetic && (b & 1) === 1 ? -1 : 1;
-    if (sign === 1 || b === lo) fillUpperNoise(r.noise, r.seed, r.antithetic ? b >>> 1 : b, z);
+  forEachNoiseDraw(r, r.seed, lo, hi, z, (b, sign) => {
     addScaledUpperNoise(sigma, sign * r.epsilon, z, buffer);
     const forest = c
       ? unsafeConstrainedSpanningForest(perturbed, k, c)
@@ -112,7 +106,7 @@ export function runChunk(r: ChunkRequest): ChunkResult {
     accumulateEdges(adjacency, n, forest, 1);
     accumulateSameCluster(connectivity, n, forest.labels);
     values[b - lo] = forest.value;
-  }
+  });
   return { id: r.id, adjacency, connectivity, values };
 }
 

@@ -72,20 +72,30 @@ Deno.test("ForestWorkerPool", async (t) => {
   }
 });
 
+/** A chunk request on `sigma` without its range. */
+const chunkOf = (epsilon: number, antithetic: boolean, seed: number) => ({
+  id: 0,
+  n: sigma.n,
+  sigma: sigma.data,
+  k: 2,
+  constraints: null,
+  epsilon,
+  noise: "gaussian" as const,
+  antithetic,
+  seed,
+});
+
 Deno.test("runChunk splits like the whole run", () => {
-  const base = {
-    id: 0,
-    n: sigma.n,
-    sigma: sigma.data,
-    k: 2,
-    constraints: null,
-    epsilon: 1,
-    noise: "gaussian" as const,
-    antithetic: false,
-    seed: 3,
-  };
+  const base = chunkOf(1, false, 3);
   const whole = runChunk({ ...base, lo: 0, hi: 6 });
   const left = runChunk({ ...base, lo: 0, hi: 2 }), right = runChunk({ ...base, lo: 2, hi: 6 });
   assert.deepEqual([...whole.values], [...left.values, ...right.values]);
   assert.deepEqual([...whole.adjacency], [...left.adjacency].map((v, t) => v + right.adjacency[t]));
+});
+
+Deno.test("runChunk starting inside an antithetic pair draws the pair's noise", () => {
+  const base = chunkOf(2, true, 4);
+  // Sample 1 is −Z_0: a chunk starting there must draw Z_0 itself, not start from zeros.
+  const whole = runChunk({ ...base, lo: 0, hi: 4 }), tail = runChunk({ ...base, lo: 1, hi: 4 });
+  assert.deepEqual([...tail.values], [...whole.values].slice(1));
 });

@@ -19,13 +19,9 @@
  */
 import { assertIntegerInRange, assertPositiveFinite, show } from "../core/errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "../core/matrix.ts";
-import {
-  assertNoiseName,
-  fillUpperNoise,
-  type NoiseName,
-  upperTriangleSize,
-} from "../core/noise.ts";
+import { assertNoiseName, type NoiseName, upperTriangleSize } from "../core/noise.ts";
 import type { Forest, Solver } from "../forest/spanning_forest.ts";
+import { forEachNoiseDraw } from "./_noise_draws.ts";
 
 /**
  * Options of every Monte-Carlo estimator of Definition 6.
@@ -180,14 +176,12 @@ export function forEachPerturbation(
   const buffer = new Float64Array(n * n);
   const perturbed = fromData(n, buffer);
   const sample = { index: 0, sigma: perturbed, z, sign: 1 };
-  for (let b = 0; b < opts.samples; b++) {
-    const sign = opts.antithetic && (b & 1) === 1 ? -1 : 1;
-    if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);
+  forEachNoiseDraw(opts, seed, 0, opts.samples, z, (b, sign) => {
     writePerturbed(sigma, half, sign * opts.epsilon, z, buffer);
     sample.index = b;
     sample.sign = sign;
     visit(sample);
-  }
+  });
 }
 
 /** The upper coordinates of (Σ + Σᵀ)/2, computed once per estimate rather than per sample. */

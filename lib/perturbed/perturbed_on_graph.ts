@@ -14,13 +14,32 @@
  *
  * Nothing here is n × n: memory is O(n + m) whatever the number of samples.
  *
+ * Dense and graph cores: what is shared, and what is not. Both run the one sampling loop of
+ * `_noise_draws.ts` (stream and sign of each sample; the worker pool runs it too), which costs
+ * nothing measurable. The dense core does not go further and perturb the complete graph's
+ * weights before mirroring them into the n × n matrix its solvers read: against the shared loop,
+ * that extra pass was slower at the paper's batch size (n = 64: +23 to +31 %) and at n = 1024 in
+ * two runs of three (+8 %, +19 %), faster only at n = 256 (−18 %), so the dense core keeps
+ * writing Σ + sign·εZ_b straight into the matrix. Measured with `deno bench --allow-read=. bench/perturbed_core_bench.ts` on
+ * 2026-12-07, 2 cores (`nproc`), AMD EPYC, shared with other work; mean time per call (8 Gaussian
+ * antithetic samples, no-op solver), three runs:
+ *
+ * | n    | dense, separate  | shared (this) | via edge weights | graph, separate  | shared (this) |
+ * | ---- | ---------------- | ------------- | ---------------- | ---------------- | ------------- |
+ * | 64   | 70 / 76 / 74 µs  | 63 / 63 / 65  | 80 / 82 / 79     | 48 / 48 / 49 µs  | 48 / 50 / 48  |
+ * | 256  | 1.7/1.8/1.7 ms   | 1.7/1.7/1.7   | 1.4/1.4/1.4      | 746/746/747 µs   | 761/748/736   |
+ * | 1024 | 45 / 43 / 45 ms  | 47 / 42 / 44  | 51 / 50 / 43     | 13 / 13 / 12 ms  | 13 / 13 / 13  |
+ *
+ * The library's own loops before and after sharing, side by side in one process, agreed within
+ * noise too (n = 256, dense: 1.7 / 1.8 / 1.7 ms before, 1.6 / 1.8 / 1.7 ms after).
+ *
  * @module
  */
 import { show } from "../core/errors.ts";
 import { assertGraph, type Graph, withWeights } from "../graph/graph.ts";
 import type { GraphSolver } from "../forest/spanning_forest_on_graph.ts";
-import { fillUpperNoise } from "../core/noise.ts";
 import { assertSeed, checkPerturbedOptions, type PerturbedOptions } from "./perturbed.ts";
+import { forEachNoiseDraw } from "./_noise_draws.ts";
 
 /**
  * Monte-Carlo estimates of Definition 6 on the edges of a graph.
@@ -76,15 +95,13 @@ export function forEachGraphPerturbation(
   const m = g.weight.length, w = g.weight;
   const z = new Float64Array(m), p = new Float64Array(m);
   const sample = { index: 0, graph: withWeights(g, p), z, sign: 1 };
-  for (let b = 0; b < opts.samples; b++) {
-    const sign = opts.antithetic && (b & 1) === 1 ? -1 : 1;
-    if (sign === 1) fillUpperNoise(opts.noise, seed, opts.antithetic ? b >>> 1 : b, z);
+  forEachNoiseDraw(opts, seed, 0, opts.samples, z, (b, sign) => {
     const scale = sign * opts.epsilon;
     for (let e = 0; e < m; e++) p[e] = w[e] + scale * z[e];
     sample.index = b;
     sample.sign = sign;
     visit(sample);
-  }
+  });
 }
 
 /**
