@@ -74,7 +74,7 @@ export function exitOnSignal(): () => void {
 export interface StopRequest {
   /** The signal received, or null while none has come. */
   readonly signal: string | null;
-  /** Stops listening (signals kill the process again). */
+  /** Stops listening (signals kill the process again), unless a signal came: then repeats stay handled. */
   close(): void;
 }
 
@@ -114,7 +114,10 @@ export function listenForStop(onFirst?: (signal: string) => void): StopRequest {
     },
     close() {
       if (handlers.length === 0) return;
-      for (const [sig, h] of handlers.splice(0)) Deno.removeSignalListener(sig, h);
+      // After a stop signal the process is on its way out with 130: keep the handlers, so that
+      // the copy `deno task` forwards (or a group kill's) is not the default action's 143.
+      const keep = received !== null;
+      for (const [sig, h] of handlers.splice(0)) if (!keep) Deno.removeSignalListener(sig, h);
       open--;
     },
   };
