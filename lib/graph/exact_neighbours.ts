@@ -239,9 +239,10 @@ export const jsGemm: NeighbourGemm = Object.freeze({
 
 /**
  * Keeps the k smallest (distance, index) pairs of a row, sorted ascending by distance then
- * index, whatever order the candidates come in. Returns whether the row changed.
+ * index, whatever order the candidates come in. Returns whether the row changed. (Internal,
+ * shared with `neighbour_index.ts`.)
  */
-function offer(
+export function offer(
   dist: Float64Array,
   idx: Int32Array,
   row: number,
@@ -263,7 +264,7 @@ function offer(
 }
 
 /** Default points per block: the unit of the locality order, of the products and of skipping. */
-const DEFAULT_BLOCK_SIZE = 256;
+export const DEFAULT_BLOCK_SIZE = 256;
 
 /** Rows per block of the pairwise kernel. */
 const PAIR_BLOCK = 64;
@@ -293,12 +294,13 @@ function pairwiseNeighbours(
   }
 }
 
-const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** -149;
+/** Unit roundoffs and smallest subnormals of float64 and float32 (internal, shared). */
+export const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** -149;
 /**
  * Absolute slack of the ball bounds, in scaled units (every norm ≤ 1 there): far above the
  * rounding of O(d) operations on numbers of size ≤ 2 (≈ 8d·2⁻⁵³ for any d < 2²⁰).
  */
-const BALL_SLACK = 2 ** -30;
+export const BALL_SLACK = 2 ** -30;
 
 /**
  * Checks that `gemm` is a {@link NeighbourGemm} (its shape; the product itself is trusted).
@@ -326,9 +328,9 @@ export function checkGemm(gemm: unknown): NeighbourGemm {
  * Reorders the points so that each block of B consecutive ones is compact: recursive halving of
  * [lo, hi) at a multiple of B from lo, along the segment's principal axis (a few power
  * iterations from the direction of its farthest point), so that every block is a leaf. Pure
- * and deterministic; O(n d log(n / B)).
+ * and deterministic; O(n d log(n / B)). (Internal, shared with `neighbour_index.ts`.)
  */
-function localityOrder(y: Float64Array, n: number, d: number, B: number): Int32Array {
+export function localityOrder(y: Float64Array, n: number, d: number, B: number): Int32Array {
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   const proj = new Float64Array(n), mu = new Float64Array(d), v = new Float64Array(d);
   const w = new Float64Array(d);
