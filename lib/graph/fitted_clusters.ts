@@ -282,8 +282,8 @@ export function fitClusters(points: PointsLike, options: FitClustersOptions): Fi
   let labels: Int32Array, lambda: number, cut: ClusterCut;
   if (threshold !== undefined) {
     labels = labelsAt(h, kAtThreshold(h, threshold));
-    lambda = threshold;
-    cut = { kind: "threshold", threshold };
+    lambda = threshold + 0; // −0 → +0: the same cut, and a JSON number keeps it
+    cut = { kind: "threshold", threshold: lambda };
   } else if (minSize !== undefined) {
     const c = cutAtMinSize(h, k as number, minSize);
     labels = c.labels;
