@@ -41,7 +41,7 @@
 import { assertIntegerInRange, show } from "../core/errors.ts";
 import { type PointsLike, type RectMatrix, toRectMatrix } from "../core/rect_matrix.ts";
 import { chooseK, cutAtMinSize, kAtThreshold } from "../forest/hierarchy.ts";
-import { labelsAt } from "../forest/spanning_forest.ts";
+import { type Hierarchy, labelsAt } from "../forest/spanning_forest.ts";
 import type { NeighbourGemm, ProgressCallback } from "./exact_neighbours.ts";
 import type { Graph } from "./graph.ts";
 import { type ClusterMethod, clusterPoints } from "./cluster_points.ts";
@@ -206,6 +206,29 @@ const OPTION_KEYS = new Set([
  * ```
  */
 export function fitClusters(points: PointsLike, options: FitClustersOptions): FittedClusters {
+  return fitClustersWithHierarchy(points, options).model;
+}
+
+/**
+ * {@link fitClusters}, also returning the whole single-linkage hierarchy of the preprocessed
+ * points (for a dendrogram or a linkage matrix; not part of the model).
+ *
+ * @param points n × d training coordinates, finite.
+ * @param options As {@link fitClusters}.
+ * @returns The model and the hierarchy it was cut from.
+ * @throws {TypeError | RangeError} As {@link fitClusters}.
+ *
+ * @example
+ * ```ts
+ * import { fitClustersWithHierarchy } from "./fitted_clusters.ts";
+ * const { model, hierarchy } = fitClustersWithHierarchy([[0], [1], [5]], { k: 2 });
+ * if (hierarchy.weights.join() !== "-1,-16" || model.lambda !== -16) throw new Error();
+ * ```
+ */
+export function fitClustersWithHierarchy(
+  points: PointsLike,
+  options: FitClustersOptions,
+): { readonly model: FittedClusters; readonly hierarchy: Hierarchy } {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Expected options to be an object, got ${show(options)}`);
   }
@@ -298,7 +321,7 @@ export function fitClusters(points: PointsLike, options: FitClustersOptions): Fi
   let clusters = 0;
   for (let i = 0; i < n; i++) if (labels[i] >= clusters) clusters = labels[i] + 1;
   const minSamples = options.minSamples;
-  return {
+  const model: FittedClusters = {
     n,
     d,
     labels,
@@ -316,6 +339,7 @@ export function fitClusters(points: PointsLike, options: FitClustersOptions): Fi
     core: minSamples === undefined ? undefined : fit.core ?? new Float64Array(n).fill(Infinity),
     graph: fit.graph,
   };
+  return { model, hierarchy: h };
 }
 
 function checkColumns(columns: unknown, d: number): readonly string[] | undefined {
