@@ -195,3 +195,30 @@ export {
   type ClusterPointsOptions,
   type PointClustering,
 } from "./lib/graph/cluster_points.ts";
+// Fit once, assign new points, and say how sure: a fitted single-linkage model, exact
+// assignment of new points, cluster probabilities under perturbation, and the model as a JSON
+// header and arrays (saving to a directory lives in experiments/fitted_model_io.ts).
+export {
+  type Assignment,
+  assignPoints,
+  type AssignPointsOptions,
+  type ClusterCut,
+  fitClusters,
+  type FitClustersOptions,
+  type FitMetric,
+  type FittedClusters,
+} from "./lib/graph/fitted_clusters.ts";
+export {
+  type FittedClustersArrays,
+  fittedClustersFromParts,
+  type FittedClustersHeader,
+  fittedClustersToParts,
+} from "./lib/graph/fitted_clusters_codec.ts";
+export {
+  clusterMembership,
+  clusterMembershipVjp,
+  type Membership,
+  type MembershipOptions,
+  type MembershipWithVjp,
+} from "./lib/graph/membership.ts";
+export { MembershipWorkerPool } from "./lib/graph/membership_pool.ts";

@@ -80,10 +80,19 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
       ["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--out", `${dir}/new.out.csv`],
     );
     assert.equal(assigned.code, 0, assigned.stderr);
-    assert.match(assigned.stdout, /assigned 3 points to the 3 clusters of .*model \(0 outliers\)/);
+    assert.match(
+      assigned.stdout,
+      /assigned 3 points to the 3 clusters of .*model \(0 outliers; probabilities from 100 samples at ε = /,
+    );
     const out = await readCsv(`${dir}/new.out.csv`);
-    assert.deepEqual(out.header.slice(0, 4), ["id", "y", "x", "cluster"]);
+    assert.deepEqual(out.header, ["id", "y", "x", "cluster", "p_0", "p_1", "p_2", "p_outlier"]);
     assert.deepEqual(out.rows.map((r) => r[3]), ["0", "2", "1"]);
+    // Points deep inside their groups: all the probability on the assigned cluster.
+    assert.deepEqual(out.rows.map((r) => r.slice(4).map(Number)), [
+      [1, 0, 0, 0],
+      [0, 0, 1, 0],
+      [0, 1, 0, 0],
+    ]);
 
     // Nothing is replaced without --overwrite.
     assertOneLineError(

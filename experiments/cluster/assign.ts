@@ -1,6 +1,7 @@
 /**
  * `deno task cluster --model DIR --input new.csv`: the rows of a CSV file assigned to a saved
- * model (`assignPoints`), with the probability of each cluster (`clusterMembership`).
+ * model (`assignPoints`), with the probability of each cluster and of none (`clusterMembership`
+ * on a worker pool, antithetic pairs; ε defaults to |λ|/10, a tenth of the cut level).
  *
  * The model fixes the feature columns (by name; a file without a header has columns c0, c1, …),
  * the preprocessing, the similarities and the cut. A file that lacks one of the model's columns
@@ -8,7 +9,8 @@
  *
  * @module
  */
-import { assignPoints } from "../../lib/graph/fitted_clusters.ts";
+import { assignPoints, type FittedClusters } from "../../lib/graph/fitted_clusters.ts";
+import { MembershipWorkerPool } from "../../lib/graph/membership_pool.ts";
 import { loadFittedClusters } from "../fitted_model_io.ts";
 import { toCsv, writeTextAtomic } from "../io.ts";
 import { featureMatrix, parseCsv, toTable } from "./table.ts";
@@ -83,20 +85,51 @@ export async function assignTable(
   }
   const points = featureMatrix(table, columns, input);
   const { labels } = assignPoints(model, points);
-  const taken = new Set(table.header);
+  const epsilon = cfg.epsilon ?? defaultEpsilon(model), samples = cfg.samples ?? 100;
+  const pool = MembershipWorkerPool.create(
+    Math.max(1, Math.min(16, navigator.hardwareConcurrency)),
+  );
+  let p;
+  try {
+    p = await pool.membership(model, points, {
+      epsilon,
+      samples,
+      seed: cfg.seed ?? 0,
+      antithetic: samples % 2 === 0,
+    });
+  } finally {
+    pool.terminate();
+  }
+  const K = model.clusters, taken = new Set(table.header);
   const column = fresh("cluster", taken);
+  const pColumns = Array.from({ length: K }, (_, c) => fresh(`p_${c}`, taken));
+  const outlierColumn = fresh("p_outlier", taken);
   const rows = table.rows.map((r, i) => {
     const rec: Record<string, string | number> = {};
     table.header.forEach((h, j) => (rec[h] = r[j]!));
     rec[column] = labels[i]!;
+    for (let c = 0; c < K; c++) rec[pColumns[c]] = p.probabilities[i * K + c];
+    rec[outlierColumn] = p.outlier[i];
     return rec;
   });
-  await writeTextAtomic(out, toCsv(rows, [...table.header, column]));
+  await writeTextAtomic(out, toCsv(rows, [...table.header, column, ...pColumns, outlierColumn]));
   let outliers = 0;
   for (const l of labels) if (l === -1) outliers++;
   console.log(
-    `assigned ${labels.length} points to the ${model.clusters} clusters of ${dir} (${outliers} ` +
-      `outliers); wrote ${out}`,
+    `assigned ${labels.length} points to the ${K} clusters of ${dir} (${outliers} outliers; ` +
+      `probabilities from ${samples} samples at ε = ${epsilon}); wrote ${out}`,
   );
   return { paths: [out] };
+}
+
+/**
+ * The default noise scale of the probabilities: a tenth of the cut level's magnitude |λ| (the
+ * similarity a point must beat to join a cluster), or 1 when nothing is cut (λ = −∞) or λ = 0.
+ *
+ * @param model A fitted model.
+ * @returns ε > 0.
+ */
+export function defaultEpsilon(model: FittedClusters): number {
+  const l = Math.abs(model.lambda);
+  return Number.isFinite(l) && l > 0 ? l / 10 : 1;
 }

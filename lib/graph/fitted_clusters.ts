@@ -131,8 +131,9 @@ export interface FittedClusters {
   readonly minSamples: number | undefined;
   /** Names of the columns, when given. */
   readonly columns: readonly string[] | undefined;
-  /** Standardisation: per-column training mean and standard deviation, or undefined. */
+  /** Standardisation: per-column training mean, or undefined. */
   readonly mean: Float64Array | undefined;
+  /** Standardisation: per-column training standard deviation (population), or undefined. */
   readonly sd: Float64Array | undefined;
   /** The preprocessed training points (n × d): standardised, unit length for cosine. */
   readonly points: RectMatrix;

@@ -27,8 +27,9 @@ export interface FittedClustersHeader {
   readonly format: string;
   /** {@link FITTED_CLUSTERS_VERSION}. */
   readonly version: number;
-  /** Training points and coordinates. */
+  /** Number of training points. */
   readonly n: number;
+  /** Number of coordinates. */
   readonly d: number;
   /** Number of clusters. */
   readonly clusters: number;
@@ -36,10 +37,13 @@ export interface FittedClustersHeader {
   readonly cut: ClusterCut;
   /** λ as a decimal string ("-Infinity" when nothing is cut, "-0" for −0). */
   readonly lambda: string;
-  /** Metric, fit method, kNN neighbours, min_samples (null without). */
+  /** The metric. */
   readonly metric: FitMetric;
+  /** The representation of Σ the fit used. */
   readonly method: Exclude<ClusterMethod, "auto">;
+  /** Neighbours per point of the kNN graphs. */
   readonly neighbours: number;
+  /** min_samples of mutual reachability, or null. */
   readonly minSamples: number | null;
   /** Column names, or null. */
   readonly columns: readonly string[] | null;
@@ -57,12 +61,15 @@ export interface FittedClustersArrays {
   readonly labels: Int32Array;
   /** n squared core distances (mutual reachability only). */
   readonly core?: Float64Array;
-  /** d means and standard deviations (standardised only). */
+  /** d column means (standardised only). */
   readonly mean?: Float64Array;
+  /** d column standard deviations (standardised only). */
   readonly sd?: Float64Array;
-  /** The graph's m edges: endpoints and similarities (graph fits only). */
+  /** The graph's m edges' smaller endpoints (graph fits only). */
   readonly graphFrom?: Int32Array;
+  /** The graph's m edges' larger endpoints (graph fits only). */
   readonly graphTo?: Int32Array;
+  /** The graph's m edges' similarities (graph fits only). */
   readonly graphWeight?: Float64Array;
 }
 
