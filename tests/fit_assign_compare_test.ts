@@ -29,7 +29,7 @@ Deno.test("bench:assign runs end to end and agrees with scikit-learn's nearest n
   const out = new TextDecoder().decode(stdout);
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.match(out, /ours fitClusters \+ save: fit_s [\d.]+, save_s [\d.]+, method knn/);
-  assert.match(out, /ours fit \+ assign: [\d.]+ s/);
+  assert.match(out, /ours fit \+ index \+ assign: [\d.]+ s/);
   const file = /written (.*\.json)/.exec(out)![1];
   try {
     const sklearn = /scikit-learn KNeighborsClassifier\(1\) fit \+ predict: skipped/.test(out);
