@@ -98,7 +98,7 @@ console.log(JSON.stringify({
     assert.match(err, new RegExp(`Download ${origin}/mod.ts`));
     assert.ok(result.exports.includes("matrix"));
     served.delete("/no_such_file.ts");
-    assert.ok(served.has("/mod.ts") && served.has("/lib/matrix.ts"));
+    assert.ok(served.has("/mod.ts") && served.has("/lib/core/matrix.ts"));
 
     // Every npm: specifier the consumer's graph contains is pinned to an exact version
     // (an unpinned one would load too, but then consumers could get different code).
