@@ -51,6 +51,13 @@ import { type NeighbourIndex, neighbourIndex, queryNeighbours } from "./neighbou
 export type FitMetric = "sqeuclidean" | "cosine";
 
 const METRICS: readonly FitMetric[] = ["sqeuclidean", "cosine"];
+const CLUSTER_METHODS: readonly ClusterMethod[] = [
+  "auto",
+  "dense",
+  "delaunay",
+  "knn",
+  "nn-descent",
+];
 
 /** The cut of a fitted hierarchy, as resolved by {@link fitClusters}. */
 export type ClusterCut =
@@ -282,6 +289,19 @@ export function fitClustersWithHierarchy(
     throw new TypeError(`Expected standardise to be a boolean, got ${show(standardise)}`);
   }
   const columns = checkColumns(options.columns, d);
+  // clusterPoints checks these too, but after the preprocessing: here before any work.
+  const method = options.method ?? "auto";
+  if (!CLUSTER_METHODS.includes(method)) {
+    throw new RangeError(
+      `Invalid method = ${show(method)}: method must be one of ${CLUSTER_METHODS.join(", ")}`,
+    );
+  }
+  if (options.neighbours !== undefined) {
+    assertIntegerInRange("neighbours", options.neighbours, 1, 1 << 16);
+  }
+  if (options.minSamples !== undefined) {
+    assertIntegerInRange("minSamples", options.minSamples, 1, Math.max(1, n - 1), `for n = ${n}`);
+  }
   let mean: Float64Array | undefined, sd: Float64Array | undefined;
   if (standardise) {
     mean = new Float64Array(d);

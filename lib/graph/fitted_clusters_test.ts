@@ -297,6 +297,9 @@ Deno.test("fitClusters and assignPoints: bad input is a one-line typed error", (
   oneLine(() => fitClusters(pts, { k: 2, colums: ["a"] } as never), /Invalid option "colums"/);
   oneLine(() => fitClusters(pts, { k: 2, columns: ["a"] }), /Invalid columns: 1 names .* d = 2/);
   oneLine(() => fitClusters(pts, { k: 3, minSize: 2 }), /Invalid k = 3: .*only 2 clusters/);
+  oneLine(() => fitClusters(pts, { k: 2, method: "hnsw" as "knn" }), /Invalid method = "hnsw"/);
+  oneLine(() => fitClusters(pts, { k: 2, minSamples: 4 }), /Invalid minSamples = 4/);
+  oneLine(() => fitClusters(pts, { k: 2, neighbours: 0 }), /Invalid neighbours = 0/);
   oneLine(
     () => fitClusters([[0, 0], [1, 1]], { k: 1, metric: "cosine" }),
     /Invalid points\[0\]: it is the zero vector/,
