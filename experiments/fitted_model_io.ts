@@ -8,6 +8,7 @@
  *     core.npy            n float64 (mutual reachability only)
  *     mean.npy, sd.npy    d float64 (standardised only)
  *     graph_from.npy, graph_to.npy, graph_weight.npy   the fitted graph (not for dense fits)
+ *     search_order.npy    n int32, the exact search's locality order of the training points
  *
  * The `.npy` files open with `numpy.load`. Saving writes every file into a temporary sibling
  * directory, flushes each, then renames the directory into place (replacing an existing model
@@ -40,6 +41,7 @@ const FILES: Readonly<Record<keyof FittedClustersArrays, string>> = {
   graphFrom: "graph_from.npy",
   graphTo: "graph_to.npy",
   graphWeight: "graph_weight.npy",
+  searchOrder: "search_order.npy",
 };
 
 async function sha256(bytes: Uint8Array): Promise<string> {

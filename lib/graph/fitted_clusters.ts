@@ -148,6 +148,11 @@ export interface FittedClusters {
   readonly core: Float64Array | undefined;
   /** The fitted graph with its similarities; undefined for a dense fit (the complete graph). */
   readonly graph: Graph | undefined;
+  /**
+   * The exact search's locality order of the training points (`neighbourIndex`'s `perm`):
+   * kept so that a loaded model's search index is rebuilt in O(n d).
+   */
+  readonly searchOrder: Int32Array;
 }
 
 /** Options of {@link assignPoints}. */
@@ -321,6 +326,7 @@ export function fitClustersWithHierarchy(
     seed: options.seed,
     onProgress: options.onProgress,
   });
+  const index = neighbourIndex(pre);
   const h = fit.hierarchy,
     weightAt = (t: number) => t < h.weights.length ? h.weights[t] : -Infinity;
   let labels: Int32Array, lambda: number, cut: ClusterCut;
@@ -359,7 +365,9 @@ export function fitClustersWithHierarchy(
     points: pre,
     core: minSamples === undefined ? undefined : fit.core ?? new Float64Array(n).fill(Infinity),
     graph: fit.graph,
+    searchOrder: index.perm,
   };
+  indexes.set(model, index);
   return { model, hierarchy: h };
 }
 
@@ -473,6 +481,8 @@ export function assertFittedClusters(
     : m.graph !== undefined && (typeof m.graph !== "object" || m.graph === null ||
         m.graph.n !== m.n || !(m.graph.from instanceof Int32Array))
     ? "graph must be a Graph on the n training points"
+    : !(m.searchOrder instanceof Int32Array) || m.searchOrder.length !== m.n
+    ? "searchOrder must be an Int32Array of length n"
     : null;
   if (why !== null) {
     throw new TypeError(`Expected ${name} to be a FittedClusters from fitClusters (${why})`);
@@ -514,7 +524,7 @@ const indexes = new WeakMap<FittedClusters, NeighbourIndex>();
 export function modelIndex(model: FittedClusters): NeighbourIndex {
   let index = indexes.get(model);
   if (index === undefined) {
-    index = neighbourIndex(model.points);
+    index = neighbourIndex(model.points, { order: model.searchOrder });
     indexes.set(model, index);
   }
   return index;

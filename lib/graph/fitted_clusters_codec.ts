@@ -13,6 +13,7 @@
  */
 import { show } from "../core/errors.ts";
 import { assertGraph } from "./graph.ts";
+import { assertPermutation } from "./neighbour_index.ts";
 import type { ClusterCut, FitMetric, FittedClusters } from "./fitted_clusters.ts";
 import type { ClusterMethod } from "./cluster_points.ts";
 
@@ -71,6 +72,8 @@ export interface FittedClustersArrays {
   readonly graphTo?: Int32Array;
   /** The graph's m edges' similarities (graph fits only). */
   readonly graphWeight?: Float64Array;
+  /** n: the exact search's locality order (a permutation of the training points). */
+  readonly searchOrder: Int32Array;
 }
 
 /** Every array name, in the order a format lists them. */
@@ -83,6 +86,7 @@ export const FITTED_CLUSTERS_ARRAYS: readonly (keyof FittedClustersArrays)[] = [
   "graphFrom",
   "graphTo",
   "graphWeight",
+  "searchOrder",
 ];
 
 /**
@@ -131,6 +135,7 @@ export function fittedClustersToParts(
       graphTo: model.graph.to,
       graphWeight: model.graph.weight,
     }),
+    searchOrder: model.searchOrder,
   };
   return { header, arrays };
 }
@@ -288,6 +293,8 @@ export function fittedClustersFromParts(
   const weight = array(arrays, "graphWeight", Float64Array, edges ?? 0, edges !== null);
   const graph = from === undefined ? undefined : { n, from, to: to!, weight: weight! };
   if (graph !== undefined) assertGraph("model graph", graph);
+  const searchOrder = array(arrays, "searchOrder", Int32Array, n, true)!;
+  assertPermutation("model array searchOrder", searchOrder, n);
   return {
     n,
     d,
@@ -305,6 +312,7 @@ export function fittedClustersFromParts(
     points: { rows: n, cols: d, data: points },
     core,
     graph,
+    searchOrder,
   };
 }
 

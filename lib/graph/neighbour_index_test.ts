@@ -100,6 +100,15 @@ Deno.test("queryNeighbours equals brute force on clustered and uniform data, any
       const want = bruteForce(ref, n, q, nq, d, k);
       const what = `n ${n} d ${d} k ${k} B ${blockSize} spread ${spread}`;
       assertSame(queryNeighbours(index, rectFromData(nq, d, q), k), want, what);
+      // A given order (the same, or none compact at all) gives the same lists.
+      const again = neighbourIndex(rectFromData(n, d, ref), { blockSize, order: index.perm });
+      assert.deepEqual(again.perm, index.perm);
+      assertSame(queryNeighbours(again, rectFromData(nq, d, q), k), want, `${what} given order`);
+      const shuffled = Int32Array.from({ length: n }, (_, i) => (i * 7919) % n);
+      if (n % 7919 !== 0 && new Set(shuffled).size === n) {
+        const other = neighbourIndex(rectFromData(n, d, ref), { blockSize, order: shuffled });
+        assertSame(queryNeighbours(other, rectFromData(nq, d, q), k), want, `${what} shuffled`);
+      }
       assertSame(
         queryNeighbours(index, rectFromData(nq, d, q), k, { gemm: f32Gemm }),
         want,
@@ -177,4 +186,8 @@ Deno.test("queryNeighbours: bad input is a one-line error naming the argument", 
   assert.throws(() => queryNeighbours(index, [], 1), /Invalid queries: at least one row/);
   assert.throws(() => queryNeighbours(index, [[0, 0]], 4), /Invalid k = 4/);
   assert.throws(() => neighbourIndex([[0]], { blockSize: 0 }), /Invalid blockSize = 0/);
+  assert.throws(
+    () => neighbourIndex([[0], [1]], { order: new Int32Array([1, 2]) }),
+    /Invalid order\[1\] = 2: a permutation of 0..1/,
+  );
 });
