@@ -83,6 +83,7 @@ export { unsafeConstrainedSpanningForestOnGraph } from "./lib/constrained/constr
 // ## Perturbed estimates on a pool of workers — lib/perturbed/
 
 export { ForestWorkerPool, type PoolEstimateOptions } from "./lib/perturbed/forest_pool.ts";
+export { MembershipWorkerPool } from "./lib/graph/membership_pool.ts";
 
 // ## Graphs: validation, edge lookup, the product of the exact neighbour search — lib/graph/
 

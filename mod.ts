@@ -73,6 +73,18 @@
  * assert.deepEqual(clusterPoints(points, 2).labels, forest.labels);
  * ```
  *
+ * @example Fitted clusterings: fit once, assign new points, and say how sure
+ * ```ts
+ * import { assignPoints, clusterMembership, fitClusters } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const points = [[0, 0], [0.2, 0], [0.1, 0.2], [5, 5], [5.2, 5], [5.1, 5.2]];
+ * const model = fitClusters(points, { k: 2 });
+ * const { labels } = assignPoints(model, [[0.1, 0.1], [5.1, 5.1]]);
+ * assert.deepEqual(Array.from(labels), [model.labels[0], model.labels[3]]);
+ * const p = clusterMembership(model, [[0.1, 0.1]], { epsilon: 0.01, samples: 100 });
+ * assert.ok(p.probabilities[model.labels[0]] > 0.9); // sure: far from the other cluster
+ * ```
+ *
  * @example Optimal transport (Genevay et al., 2019): k-means with cluster sizes
  * ```ts
  * import { otKMeans } from "./mod.ts";
@@ -251,7 +263,31 @@ export {
   type PointClustering,
 } from "./lib/graph/cluster_points.ts";
 
-// ## Fitted clusterings: fit once, then assign new points
+// ## Fitted clusterings: fit once, assign new points, say how sure — lib/graph/
+
+export {
+  type Assignment,
+  assignPoints,
+  type AssignPointsOptions,
+  type ClusterCut,
+  fitClusters,
+  type FitClustersOptions,
+  type FitMetric,
+  type FittedClusters,
+} from "./lib/graph/fitted_clusters.ts";
+export {
+  type FittedClustersArrays,
+  fittedClustersFromParts,
+  type FittedClustersHeader,
+  fittedClustersToParts,
+} from "./lib/graph/fitted_clusters_codec.ts";
+export {
+  clusterMembership,
+  clusterMembershipVjp,
+  type Membership,
+  type MembershipOptions,
+  type MembershipWithVjp,
+} from "./lib/graph/membership.ts";
 
 // ## Optimal transport: Sinkhorn, OT k-means, k-means (Genevay et al., 2019) — lib/ot/
 

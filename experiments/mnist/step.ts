@@ -10,7 +10,7 @@
 import { tf } from "../../tf/deps/tfjs.ts";
 import { buildModel, type ImageShape } from "../models.ts";
 import { clusterLossGrads } from "../../tf/cluster_loss.ts";
-import { DEFAULT_GRAPH_NEIGHBOURS, graphClusterLossGrads } from "../../tf/graph_cluster_loss.ts";
+import { clusterLossGradsOnGraph, DEFAULT_GRAPH_NEIGHBOURS } from "../../tf/graph_cluster_loss.ts";
 import { mixSeed } from "../data/splits.ts";
 import type { EngineConfig } from "./engine.ts";
 
@@ -137,7 +137,7 @@ export type ClusterStep = (
 
 /**
  * The cluster-loss step per number of clusters (built once per k): the single place the engine
- * calls the tfjs adapters, `clusterLossGrads` (dense) or `graphClusterLossGrads` (kNN graph).
+ * calls the tfjs adapters, `clusterLossGrads` (dense) or `clusterLossGradsOnGraph` (kNN graph).
  * One forward pass per step on backends with synchronous reads (cpu, wasm, tensorflow), two on
  * webgpu.
  */
@@ -154,7 +154,7 @@ export function clusterStepFor(cfg: EngineConfig): (k: number) => ClusterStep {
         standardise: cfg.standardise,
       } as const;
       fn = cfg.lossGraph === "knn"
-        ? graphClusterLossGrads({
+        ? clusterLossGradsOnGraph({
           ...opts,
           neighbours: cfg.graphNeighbours ?? DEFAULT_GRAPH_NEIGHBOURS,
         })

@@ -12,12 +12,13 @@ import type { GemmAbT, NeighbourGemm } from "./_neighbour_gemm.ts";
 import { localityOrder } from "./_locality_order.ts";
 import { offerNeighbour, type ProgressCallback, squaredDistance } from "./_neighbour_lists.ts";
 
-const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** -149;
+/** Unit roundoffs of float64 and float32, and their smallest subnormals (the screen's bound). */
+export const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** -149;
 /**
  * Absolute slack of the ball bounds, in scaled units (every norm ≤ 1 there): far above the
  * rounding of O(d) operations on numbers of size ≤ 2 (≈ 8d·2⁻⁵³ for any d < 2²⁰).
  */
-const BALL_SLACK = 2 ** -30;
+export const BALL_SLACK = 2 ** -30;
 
 /** An operand or result of the product, in its precision. */
 type GemmBuffer = Float64Array | Float32Array;

@@ -103,6 +103,12 @@ export interface PointClustering {
   readonly graph: Graph | undefined;
   /** The method used. */
   readonly method: Exclude<ClusterMethod, "auto">;
+  /**
+   * With `minSamples`: each point's squared core distance (to its `minSamples`-th neighbour in
+   * the lists the similarities were built from), the core_i² of the mutual reachability
+   * −max(core_i², core_j², d_ij²); undefined without.
+   */
+  readonly core?: Float64Array;
 }
 
 /**
@@ -181,9 +187,10 @@ export function clusterPoints(
         sigma[i * n + j] = sigma[j * n + i] = -s;
       }
     }
+    let core: Float64Array | undefined;
     if (minSamples !== undefined && n > 1) {
       const nb = exactNeighbours(p, minSamples, { gemm });
-      const core = new Float64Array(n);
+      core = new Float64Array(n);
       for (let i = 0; i < n; i++) core[i] = nb.distance2[i * minSamples + minSamples - 1];
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {
@@ -195,9 +202,9 @@ export function clusterPoints(
     const hierarchy = unsafeForestHierarchy(fromData(n, sigma));
     const forest = forestAt(hierarchy, k);
     onProgress?.({ stage: "forest", done: 1, total: 1 });
-    return { labels: forest.labels, forest, hierarchy, graph: undefined, method };
+    return { labels: forest.labels, forest, hierarchy, graph: undefined, method, core };
   }
-  let graph: Graph;
+  let graph: Graph, core: Float64Array | undefined;
   if (method === "delaunay") {
     onProgress?.({ stage: "delaunay", done: 0, total: 1 });
     // Connected for every input we know of (duplicates and collinear sets included); the join
@@ -211,12 +218,16 @@ export function clusterPoints(
     } else if (method === "knn") nb = exactNeighbours(p, kNN, { gemm, onProgress });
     else nb = approximateNeighbours(p, { k: kNN, seed: options.seed ?? 0, onProgress });
     graph = neighbourGraph(nb);
-    if (minSamples !== undefined) graph = mutualReachability(graph, nb, minSamples);
+    if (minSamples !== undefined) {
+      graph = mutualReachability(graph, nb, minSamples);
+      core = new Float64Array(n);
+      for (let i = 0; i < n; i++) core[i] = nb.distance2[i * nb.k + minSamples - 1];
+    }
     graph = joinComponents(graph, p);
   }
   onProgress?.({ stage: "forest", done: 0, total: 1 });
   const hierarchy = unsafeForestHierarchyOnGraph(graph);
   const forest = forestAtOnGraph(hierarchy, k);
   onProgress?.({ stage: "forest", done: 1, total: 1 });
-  return { labels: forest.labels, forest, hierarchy, graph, method };
+  return { labels: forest.labels, forest, hierarchy, graph, method, core };
 }

@@ -91,7 +91,7 @@ export interface ExactNeighboursOptions {
 }
 
 /** Default points per block: the unit of the locality order, of the products and of skipping. */
-const DEFAULT_BLOCK_SIZE = 256;
+export const DEFAULT_BLOCK_SIZE = 256;
 
 /**
  * Exact k nearest neighbours of every point (excluding itself): the k smallest
