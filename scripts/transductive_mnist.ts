@@ -19,7 +19,12 @@
  * `datasetLevel` (same points, same draw); the script says whether they do.
  *
  *     deno task transductive [--embeddings results/mnist-quick-seed0] [--all] [--fraction 0.01]
- *       [--min-size 250]
+ *       [--min-size 250] [--calibrate]
+ *
+ * With `--calibrate` (and `--embeddings`), a clustering is fitted on the run's training
+ * embeddings (`fitClusters`, minimum-size cut), the test split assigned (`assignPoints`), and
+ * the membership probabilities (`clusterMembership`) calibrated, ε chosen on the validation
+ * half: `experiments/fitted_calibration.ts`.
  *
  * Prints a table and writes results/transductive/<time>.json (a new file per run; `--out`).
  *
@@ -38,6 +43,11 @@ import {
   transductiveAccuracy,
 } from "../experiments/dataset_eval.ts";
 import { writeJsonAtomic } from "../experiments/io.ts";
+import {
+  calibrateFittedClusters,
+  type FittedCalibration,
+} from "../experiments/fitted_calibration.ts";
+import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
 
 /** Flags of `transductive` (`scripts/transductive_mnist.ts`). */
 export const transductiveFlags = {
@@ -63,6 +73,20 @@ export const transductiveFlags = {
     undefined,
     1,
   ),
+  calibrate: flag.bool(
+    "With --embeddings: fit the minimum-size cut (--min-size, default ⌈n / (4k)⌉ of the training images used) on the run's training embeddings, assign the test split, and calibrate the membership probabilities (ε chosen on the validation half)",
+  ),
+  calibrationTrain: flag.int(
+    "Training images the calibration fits on (the first ones; 0: all)",
+    10_000,
+    0,
+  ),
+  calibrationPoints: flag.int(
+    "Images of each test half whose membership probabilities are estimated",
+    1000,
+    10,
+  ),
+  calibrationSamples: flag.int("Monte-Carlo samples per membership estimate", 32, 2),
   out: flag.string("Results file (JSON)", undefined),
 } as const;
 
@@ -78,6 +102,10 @@ export const transductiveCommand: Command<typeof transductiveFlags> = {
     (c) =>
       c.fraction! >= 1
         ? `--fraction ${c.fraction} is not below 1: some labels must be left to predict`
+        : null,
+    (c) =>
+      c.calibrate && c.embeddings === undefined
+        ? `--calibrate needs --embeddings <exp:mnist run dir> (its training and test embeddings)`
         : null,
     (c) =>
       c.all && c.embeddings !== undefined
@@ -116,6 +144,8 @@ export interface TransductiveReport {
     readonly summaryAccuracy: number | null;
     readonly matchesSummary: boolean | null;
   };
+  /** With `--calibrate`: the fitted clustering on the training split, applied to the test split. */
+  readonly calibration?: FittedCalibration;
 }
 
 /** Pixels / 255 of MNIST (test, or train + test) through a seeded 64-d random projection. */
@@ -328,15 +358,79 @@ export async function main(argv: readonly string[]): Promise<TransductiveReport>
     );
   }
 
+  const calibration = cfg.calibrate ? await calibrate(cfg.embeddings!, cfg) : undefined;
   const report: TransductiveReport = {
     features: features.description,
     datasetLevel: r,
     labelSpreading,
     ...(run === undefined ? {} : { run }),
+    ...(calibration === undefined ? {} : { calibration }),
   };
   await writeJsonAtomic(file, report);
   console.log(`written ${file}`);
   return report;
+}
+
+/**
+ * `--calibrate`: the run's training embeddings fitted (minimum-size cut), the test split
+ * assigned, and the membership probabilities calibrated (`experiments/fitted_calibration.ts`);
+ * prints the figures and the test half's reliability table.
+ */
+async function calibrate(
+  dir: string,
+  cfg: {
+    calibrationTrain?: number;
+    calibrationPoints?: number;
+    calibrationSamples?: number;
+    minSize?: number;
+  },
+): Promise<FittedCalibration> {
+  const train = await readEmbeddings(dir, "train").catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Deno.errors.NotFound(
+      `--calibrate: ${dir} has no train_embeddings.json (exp:mnist writes the training split's ` +
+        `embeddings beside the test split's; runs from before that lack them)`,
+    );
+  });
+  const test = await readEmbeddings(dir, "test");
+  const native = nativeNeighbourGemm();
+  const t0 = performance.now();
+  const c = calibrateFittedClusters(
+    { data: train.data, rows: train.header.rows, cols: train.header.cols, labels: train.labels },
+    { data: test.data, rows: test.header.rows, cols: test.header.cols, labels: test.labels },
+    {
+      classes: test.header.numClasses,
+      trainPoints: cfg.calibrationTrain! > 0 ? cfg.calibrationTrain! : train.header.rows,
+      points: cfg.calibrationPoints!,
+      samples: cfg.calibrationSamples!,
+      ...(cfg.minSize === undefined ? {} : { minSize: cfg.minSize }),
+      ...(native.ok ? { gemm: native.gemm } : {}),
+      log: (line) => console.log(`  [${((performance.now() - t0) / 1e3).toFixed(0)} s] ${line}`),
+    },
+  );
+  const { fit, assignment: a, membership: m } = c;
+  console.log(
+    `  fitted on ${fit.trainPoints} training embeddings (clusters of ≥ ${fit.minSize}): ` +
+      `training accuracy ${fit.trainAccuracy.toFixed(4)}; test half (${a.testPoints}): ` +
+      `assignment accuracy ${a.accuracy.toFixed(4)} (Hungarian ${
+        a.hungarianAccuracy.toFixed(4)
+      }), ` +
+      `${a.belowLambda} below λ`,
+  );
+  console.log(
+    `  membership (${m.samples} samples, ${m.points} images a half): ε chosen on validation ` +
+      `${m.epsilon.toPrecision(3)}; test half ECE ${m.test.ece.toFixed(4)}, accuracy ` +
+      `${m.test.accuracy.toFixed(4)}, mean log-likelihood ${m.test.meanLogLikelihood.toFixed(4)}`,
+  );
+  console.log(`  reliability (test half): confidence bin, points, mean confidence, accuracy`);
+  for (const b of m.test.bins) {
+    if (b.count === 0) continue;
+    console.log(
+      `    [${b.from.toFixed(1)}, ${b.to.toFixed(1)}${b.to === 1 ? "]" : ")"}  ` +
+        `${String(b.count).padStart(5)}  ${b.confidence.toFixed(3)}  ${b.accuracy.toFixed(3)}`,
+    );
+  }
+  return c;
 }
 
 if (import.meta.main) await runMain(() => main(Deno.args));

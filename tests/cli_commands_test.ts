@@ -215,6 +215,11 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
   );
   assertOneLineError(await task("transductive", ["--min-size", "0"]), 2, /Invalid --min-size "0"/);
   assertOneLineError(
+    await task("transductive", ["--calibrate"]),
+    2,
+    /--calibrate needs --embeddings/,
+  );
+  assertOneLineError(
     await task("transductive", ["--all", "--embeddings", "results/x"]),
     2,
     /--all and --embeddings results\/x exclude each other/,
@@ -258,6 +263,31 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
     assert.equal(r3.code, 0, r3.stderr);
     assert.match(r3.stdout, /clusters of ≥ 3 points/);
     assert.match(r3.stdout, /identical to ours/);
+    // --calibrate: the run's training embeddings fitted, the test split assigned, ε on validation.
+    const rc = await task("transductive", [
+      "--embeddings",
+      out,
+      "--calibrate",
+      "--min-size",
+      "3",
+      "--calibration-points",
+      "20",
+      "--calibration-samples",
+      "4",
+      "--out",
+      `${out}/tc.json`,
+    ]);
+    assert.equal(rc.code, 0, rc.stderr);
+    assert.match(rc.stdout, /test half \(100\): assignment accuracy [\d.]+ \(Hungarian [\d.]+\)/);
+    assert.match(rc.stdout, /ε chosen on validation [\d.e-]+; test half ECE [\d.]+/);
+    const cal = JSON.parse(await Deno.readTextFile(`${ROOT}/${out}/tc.json`)).calibration;
+    assert.equal(cal.membership.validation.length, 4);
+    assert.ok(
+      cal.membership.validation.some((t: { epsilon: number; ece: number }) =>
+        t.epsilon === cal.membership.epsilon &&
+        cal.membership.validation.every((u: { ece: number }) => t.ece <= u.ece)
+      ),
+    );
     const ls = report.labelSpreading;
     assert.ok(
       typeof ls.skipped === "string" || (ls.accuracy >= 0 && ls.accuracy <= 1),
