@@ -11,6 +11,10 @@
  * 2. 2-d: n = 10⁶ uniform points (the bench:graph generator), k = 10, 10⁵ new points: fit and
  *    assign in one process (the goal: under 10 s), and scikit-learn on the same fit.
  *
+ * Beside our fit, pynndescent's 15-NN graph of the same 32-d points (`python/knn_pynndescent.py`,
+ * Debian python3-pynndescent; skipped with the reason when absent): the graph alone, which is
+ * what a user would build before clustering.
+ *
  * The nearest training point of every new point must be the same: ours is exact (direct
  * distances decide); a difference is reported with both direct distances (a tie, or
  * scikit-learn's rounding).
@@ -214,7 +218,17 @@ const line = (what: string, r: Record<string, unknown> | string, keys: string[])
   console.log(`\n32-d mixture: fit n = ${N32}, k = 10; assign ${Q32} new points`);
   const fit = await deno("fit", `${dir}/train32.f64`, String(N32), String(d), "10", `${dir}/m32`);
   line("ours fitClusters + save", fit, ["fit_s", "save_s", "method"]);
-  const row: Record<string, unknown> = { n: N32, q: Q32, d, fit };
+  // Beside the fit: pynndescent's 15-NN graph of the same points (the graph alone, no
+  // clustering), first build in a fresh process and a second, compiled one.
+  const pynn = await timed("/usr/bin/python3", [
+    here("../python/knn_pynndescent.py"),
+    `${dir}/train32.f64`,
+    String(N32),
+    String(d),
+    "15",
+  ]);
+  line("pynndescent 15-NN graph alone", pynn, ["seconds", "warm_seconds"]);
+  const row: Record<string, unknown> = { n: N32, q: Q32, d, fit, pynndescent: pynn };
   if (typeof fit !== "string") {
     const runs: [string, string][] = native.ok ? [["native", "openblas"], ["js", "js"]] : [[
       "js",
