@@ -20,9 +20,9 @@
  * | `Sum` over leading axes (every bias gradient) | transposes the whole input first | openblas: 1ᵀ·X; xnnpack: one pass in JS, float64 accumulators |
  * | `Identity` | copies the data; tfjs clones every tensor it saves for the backward pass | shares the data (reference-counted, as the cpu backend and wasm's own `Reshape` do) |
  *
- * The identities are in `im2col.ts`. Pooling (`AvgPoolGrad`, `MaxPoolGrad`), batch norm and the
+ * The identities are in `_im2col.ts`. Pooling (`AvgPoolGrad`, `MaxPoolGrad`), batch norm and the
  * element-wise gradients already exist in tfjs-backend-wasm. Results agree with the cpu backend
- * to float32 rounding (`wasm_test.ts`, random shapes over strides, paddings, filter sizes and
+ * to float32 rounding (`_wasm_kernels_test.ts`, random shapes over strides, paddings, filter sizes and
  * activations, both engines); only the summation order differs.
  *
  * Every temporary (patch matrices, transposes) is allocated on the wasm heap and freed before
@@ -279,7 +279,7 @@ function underTape(): boolean {
  * A matmul kernel whose transposed operands are materialised first (the backend's own
  * `Transpose`), then run without transpose flags: tfjs-backend-wasm's flagged paths are slow,
  * and its `_FusedMatMul` with both flags and an `elu` activation is wrong (off by 45 % against
- * the cpu backend, found by `wasm_test.ts`).
+ * the cpu backend, found by `_wasm_kernels_test.ts`).
  */
 function explicitTranspose(kernel: KernelFunc, transpose: KernelFunc): KernelFunc {
   return (args) => {
@@ -310,6 +310,12 @@ function explicitTranspose(kernel: KernelFunc, transpose: KernelFunc): KernelFun
   };
 }
 
+/**
+ * The replacement kernels, by tfjs kernel name. One factory of about 250 lines rather than one
+ * function per kernel: the kernels share its closure (the engine, tfjs's original kernels they
+ * fall back to, the buffer of ones that bias gradients reuse), and each is a named inner function
+ * of 30–90 lines (`batchMatMul`, `conv`, `sumLeading`, …).
+ */
 function kernels(
   gemm: Gemm,
   blas: NativeBlas | null,
