@@ -25,7 +25,7 @@ const canonical = (labels: ArrayLike<number>) => {
 const h = forestHierarchy(negSquaredDistances(fixture.points));
 
 Deno.test("linkageMatrix equals scipy's linkage(pdist(X), 'single') (fixture from scipy)", () => {
-  // Oracle: scripts/linkage_fixture.py (scipy 1.17.1) on 24 fixed points.
+  // Oracle: python/linkage_fixture.py (scipy 1.17.1) on 24 fixed points.
   const z = linkageMatrix(h, { distance: "sqrt-negate" });
   assert.equal(z.length, fixture.Z.length);
   z.forEach((row, t) => {
