@@ -67,6 +67,27 @@
  * - `--init-restarts` (5): the initialisation keeps the lowest-objective of several k-means++
  *   seeds (scikit-learn's n_init); single fits on the same embeddings ranged 0.60–0.65 test ACC.
  *
+ * ## Baselines (`--objective`)
+ * Every objective trains the same network on the same batches, with the same ε, centroid
+ * initialisation and checkpoint selection (best validation ACC, one test evaluation); only the
+ * clustering term differs.
+ * - `ot` (default): OT_ε(1/n, 1/k, C) above.
+ * - `soft-kmeans`: the same cost without the size constraint, SKM_ε = −ε (1/n) Σ_i log Σ_j
+ *   (1/k) exp(−C_ij/ε) (`lib/ot/soft_kmeans.ts`; `tf/ot_kmeans_loss.ts` `prepareSoftKMeansLoss`):
+ *   soft k-means at temperature ε, in closed form, with the same gradient form (∂/∂C = its Gibbs
+ *   plan). OT_ε ≥ SKM_ε, equal when the soft plan is already balanced, so the difference between
+ *   the two runs is what the size constraint does. train.jsonl logs it as `softKMeansLoss`.
+ * - `ae-kmeans`: the reconstruction term alone for all `--steps` (the warm-up never ends, the
+ *   model's centroids are never used), then k-means (`lib/ot/kmeans.ts` `kMeans`, k-means++
+ *   seeded, best of `--init-restarts`) on the embeddings of `--init-sample` training images,
+ *   fitted anew at each evaluation (`centroids: "fitted"`): the autoencoder + k-means baseline.
+ * - `self-label`: see "Deviations".
+ * `--preset dec-mlp` is the network DEC, IDEC and DKM report on: the 784–500–500–2000–10 MLP
+ * autoencoder (ReLU, linear 10-d embedding, mirrored decoder; `decMlp` in
+ * `experiments/models.ts`), with the quick preset's schedule and 5000 validation images. The
+ * multi-seed comparison of the objectives on it has not been run: it is open, and no figure
+ * is reported for it.
+ *
  * ## Measurements (2-core CPU machine; test ACC / NMI / ARI of the nearest centroid)
  * Quick preset (`deno task exp:otkmeans`): wasm backend, 784-256-256-10 encoder + mirrored
  * decoder, batch 256, Adam lr 1e-3, λ = 100, ε = 0.05, 14 000 reconstruction-only steps
@@ -108,7 +129,8 @@
  * loop.ts`; `--resume` continues from the newest checkpoint with the same data order (batches
  * are a pure function of (seed, step)).
  *
- * Usage: `deno task exp:otkmeans [--preset quick|paper] [--backend auto|webgpu|cpu] [--help]`
+ * Usage: `deno task exp:otkmeans [--preset quick|paper|dec-mlp|smoke]
+ * [--objective ot|self-label|soft-kmeans|ae-kmeans] [--backend auto|webgpu|cpu] [--help]`
  *
  * @module
  */
