@@ -132,6 +132,24 @@ export function mlp(
 }
 
 /**
+ * Hidden widths of the MLP autoencoder that DEC (Xie, Girshick & Farhadi 2016), IDEC and DKM
+ * compare on: d–500–500–2000–10, ReLU, a linear 10-d embedding, the decoder mirrored.
+ */
+export const DEC_MLP_HIDDEN: readonly number[] = [500, 500, 2000];
+
+/**
+ * The encoder of DEC's MLP autoencoder: {@link mlp} with hidden widths {@link DEC_MLP_HIDDEN}
+ * and a linear embedding of `embeddingDim` (default 10). `exp:otkmeans --preset dec-mlp`
+ * builds it with its mirrored decoder (`experiments/otkmeans/network.ts`).
+ *
+ * @param opts Input shape, embedding dimension (default 10), seed.
+ * @returns An uncompiled layers model, 1 665 010 parameters on MNIST.
+ */
+export function decMlp(opts: EmbeddingOptions = {}): tf.LayersModel {
+  return mlp({ ...opts, embeddingDim: opts.embeddingDim ?? 10, hidden: DEC_MLP_HIDDEN });
+}
+
+/**
  * The MLP autoencoder of `exp:otkmeans`'s quick preset as one network (for timing): encoder
  * 784-256-256-`embeddingDim` (default 10), decoder `embeddingDim`-256-256-784 with a sigmoid
  * output, reshaped back to the image. 406 682 parameters on MNIST.

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf/deps/tfjs.ts";
-import { buildModel, mlp, MODEL_CHOICES, paperLeNet, smallCnn, smallResNet } from "./models.ts";
+import {
+  buildModel,
+  decMlp,
+  mlp,
+  MODEL_CHOICES,
+  paperLeNet,
+  smallCnn,
+  smallResNet,
+} from "./models.ts";
 
 await tf.setBackend("cpu");
 
@@ -9,6 +17,26 @@ Deno.test("embedding networks", async (t) => {
     const m = paperLeNet();
     assert.equal(m.countParams(), 887680);
     assert.deepEqual(m.outputs[0]!.shape, [null, 256]);
+    m.dispose();
+  });
+
+  await t.step("DEC's MLP encoder: 784–500–500–2000–10, ReLU, linear embedding", () => {
+    const m = decMlp({ seed: 1 });
+    const dense = m.layers.filter((l) => l.getClassName() === "Dense");
+    assert.deepEqual(dense.map((l) => l.outputShape), [
+      [null, 500],
+      [null, 500],
+      [null, 2000],
+      [null, 10],
+    ]);
+    assert.deepEqual(
+      dense.map((l) => (l.getConfig() as { activation: string }).activation),
+      ["relu", "relu", "relu", "linear"],
+    );
+    // Weights and biases of each layer, counted by hand.
+    const byHand = 784 * 500 + 500 + 500 * 500 + 500 + 500 * 2000 + 2000 + 2000 * 10 + 10;
+    assert.equal(byHand, 1665010);
+    assert.equal(m.countParams(), byHand);
     m.dispose();
   });
 

@@ -186,7 +186,9 @@ const SURFACES: Record<string, { readonly values: string[]; readonly types: stri
       "otKMeansLossTf",
       "pointCentroidLossOp",
       "prepareOtKMeansLoss",
+      "prepareSoftKMeansLoss",
       "selectBackend",
+      "softKMeansLossTf",
       "tf",
     ],
     types: [
@@ -200,6 +202,7 @@ const SURFACES: Record<string, { readonly values: string[]; readonly types: stri
       "GraphClusterLossStep",
       "PreparedClusterLoss",
       "PreparedOtKMeansLoss",
+      "PreparedSoftKMeansLoss",
       "SelectBackendOptions",
       "WasmGemm",
       "WasmGemmChoice",

@@ -76,13 +76,16 @@ export {
   type GraphClusterLossStep,
 } from "./graph_cluster_loss.ts";
 
-// ## The OT k-means loss (Genevay et al., 2019)
+// ## The OT k-means loss (Genevay et al., 2019) and its baseline without sizes, soft k-means
 
 export {
   otKMeansLossTf,
   pointCentroidLossOp,
   type PreparedOtKMeansLoss,
+  type PreparedSoftKMeansLoss,
   prepareOtKMeansLoss,
+  prepareSoftKMeansLoss,
+  softKMeansLossTf,
 } from "./ot_kmeans_loss.ts";
 
 // ## Backends, with our CPU kernels for the wasm backend

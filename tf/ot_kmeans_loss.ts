@@ -25,6 +25,11 @@
  * Inputs are checked before the solve: a non-finite embedding is what a diverged training step
  * produces, and Sinkhorn would only report it as a failure to converge.
  *
+ * The baseline without the size constraint, soft k-means (`lib/ot/soft_kmeans.ts`), has the same
+ * gradient form (∂SKM_ε/∂C = its Gibbs plan) and a closed form instead of a solve:
+ * {@link softKMeansLossTf} and {@link prepareSoftKMeansLoss} carry it the same way, with the
+ * same input checks.
+ *
  * @module
  */
 import {
@@ -32,6 +37,11 @@ import {
   type OtKMeansLossOptions,
   type OtKMeansLossResult,
 } from "../lib/ot/ot_kmeans.ts";
+import {
+  softKMeansLoss,
+  type SoftKMeansLossOptions,
+  type SoftKMeansLossResult,
+} from "../lib/ot/soft_kmeans.ts";
 import type { RectMatrix } from "../lib/core/rect_matrix.ts";
 import { tf } from "./_tfjs.ts";
 
@@ -102,6 +112,16 @@ export function pointCentroidLossOp(
   return (z, c) => op(z, c) as tf.Scalar;
 }
 
+/**
+ * A soft k-means loss at given (z, c), ready for the backward pass.
+ *
+ * @category Losses on embeddings
+ */
+export interface PreparedSoftKMeansLoss extends SoftKMeansLossResult {
+  /** The differentiable op (z, c) ↦ SKM_ε, as {@link PreparedOtKMeansLoss}'s `op`. */
+  readonly op: (z: tf.Tensor2D, c: tf.Tensor2D) => tf.Scalar;
+}
+
 /** Throws naming the first row of `data` (n × d, row-major) that holds NaN or ±Infinity. */
 function assertFiniteRows(name: string, data: ArrayLike<number>, cols: number): void {
   for (let i = 0; i < data.length; i++) {
@@ -150,6 +170,13 @@ export function prepareOtKMeansLoss(
   c: RectMatrix,
   options: OtKMeansLossOptions,
 ): PreparedOtKMeansLoss {
+  assertEmbeddingsAndCentroids(z, c);
+  const r = otKMeansLoss(z, c, options);
+  return { ...r, op: pointCentroidLossOp(r.loss, r.gradPoints, r.gradCentroids) };
+}
+
+/** The checks of every prepared loss: widths agree, every row finite (naming the row). */
+function assertEmbeddingsAndCentroids(z: RectMatrix, c: RectMatrix): void {
   if (z.cols !== c.cols) {
     throw new RangeError(
       `Embeddings are ${z.rows} × ${z.cols} but centroids ${c.rows} × ${c.cols}: the widths ` +
@@ -158,8 +185,11 @@ export function prepareOtKMeansLoss(
   }
   assertFiniteRows("embeddings", z.data, z.cols);
   assertFiniteRows("centroids", c.data, c.cols);
-  const r = otKMeansLoss(z, c, options);
-  return { ...r, op: pointCentroidLossOp(r.loss, r.gradPoints, r.gradCentroids) };
+}
+
+/** A 2-d tensor's values as a float64 matrix (a synchronous read). */
+function readSync(t: tf.Tensor2D): RectMatrix {
+  return { rows: t.shape[0], cols: t.shape[1], data: Float64Array.from(t.dataSync()) };
 }
 
 /**
@@ -195,10 +225,85 @@ export function otKMeansLossTf(
   c: tf.Tensor2D,
   options: OtKMeansLossOptions,
 ): tf.Scalar {
-  const read = (t: tf.Tensor2D): RectMatrix => ({
-    rows: t.shape[0],
-    cols: t.shape[1],
-    data: Float64Array.from(t.dataSync()),
-  });
-  return prepareOtKMeansLoss(read(z), read(c), options).op(z, c);
+  return prepareOtKMeansLoss(readSync(z), readSync(c), options).op(z, c);
+}
+
+/**
+ * Computes the soft k-means loss (OT k-means without the size constraint, `softKMeansLoss`) at
+ * embeddings `z` and centroids `c` in float64 and returns it with the op that carries its
+ * gradient into a tfjs tape. Reads nothing from tensors: the webgpu path, as
+ * {@link prepareOtKMeansLoss}.
+ *
+ * @param z Embeddings, n × d.
+ * @param c Centroids, k × d.
+ * @param options ε and mixture weights, as `softKMeansLoss`.
+ * @returns The core's loss, soft assignment and gradients, plus `op`.
+ * @throws {RangeError} If a row of `z` or `c` is not finite (naming the row), if their widths
+ *   differ, or as `softKMeansLoss` does (ε, sizes).
+ *
+ * @example Two points on two centroids: each point's loss is −ε log(½ (1 + e^{−16/ε}))
+ * ```ts
+ * import { prepareSoftKMeansLoss } from "./ot_kmeans_loss.ts";
+ * import { rectMatrix } from "../lib/core/rect_matrix.ts";
+ * import assert from "node:assert/strict";
+ * const pts = rectMatrix([[0, 0], [4, 0]]);
+ * const r = prepareSoftKMeansLoss(pts, pts, { epsilon: 0.1 });
+ * // e^{−160} is below float64's resolution next to 1: the loss is ε log 2.
+ * assert.ok(Math.abs(r.loss - 0.1 * Math.log(2)) < 1e-12);
+ * assert.throws(
+ *   () => {
+ *     const z = { rows: 2, cols: 2, data: Float64Array.from([0, 0, NaN, 1]) };
+ *     prepareSoftKMeansLoss(z, pts, { epsilon: 0.1 });
+ *   },
+ *   /embeddings row 1 holds NaN \(did training diverge\?\)/,
+ * );
+ * ```
+ *
+ * @category Losses on embeddings
+ */
+export function prepareSoftKMeansLoss(
+  z: RectMatrix,
+  c: RectMatrix,
+  options: SoftKMeansLossOptions,
+): PreparedSoftKMeansLoss {
+  assertEmbeddingsAndCentroids(z, c);
+  const r = softKMeansLoss(z, c, options);
+  return { ...r, op: pointCentroidLossOp(r.loss, r.gradPoints, r.gradCentroids) };
+}
+
+/**
+ * The soft k-means loss of tensors, differentiable in both: the baseline of
+ * {@link otKMeansLossTf} without the cluster-size constraint, read and computed the same way.
+ *
+ * @param z Embeddings, n × d.
+ * @param c Centroids, k × d.
+ * @param options As {@link prepareSoftKMeansLoss}.
+ * @returns The loss, a scalar tensor.
+ * @throws {RangeError} As {@link prepareSoftKMeansLoss}.
+ *
+ * @example Unbalanced clusters: soft k-means lets three points share one centroid, OT k-means not
+ * ```ts
+ * import { tf } from "./deps/tfjs.ts";
+ * import { otKMeansLossTf, softKMeansLossTf } from "./ot_kmeans_loss.ts";
+ * import assert from "node:assert/strict";
+ * await tf.setBackend("cpu");
+ * const z = tf.tensor2d([[0, 0], [0, 0], [0, 0], [4, 0]]);
+ * const c = tf.tensor2d([[0, 0], [4, 0]]);
+ * const soft = (await softKMeansLossTf(z, c, { epsilon: 0.01 }).data())[0]!;
+ * const ot = (await otKMeansLossTf(z, c, { epsilon: 0.01 }).data())[0]!;
+ * // Each point at its nearest centroid: ⟨P, C⟩ = 0, leaving ε log 2.
+ * assert.ok(Math.abs(soft - 0.01 * Math.log(2)) < 1e-6);
+ * // Sizes ½, ½ send one of the three coinciding points 4 away: ⟨P, C⟩ = 16 / 4.
+ * assert.ok(ot > 3.9);
+ * tf.dispose([z, c]);
+ * ```
+ *
+ * @category Losses on embeddings
+ */
+export function softKMeansLossTf(
+  z: tf.Tensor2D,
+  c: tf.Tensor2D,
+  options: SoftKMeansLossOptions,
+): tf.Scalar {
+  return prepareSoftKMeansLoss(readSync(z), readSync(c), options).op(z, c);
 }

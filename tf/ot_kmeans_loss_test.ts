@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { tf } from "./deps/tfjs.ts";
 import { otKMeansLoss } from "../lib/ot/ot_kmeans.ts";
+import { softKMeansLoss } from "../lib/ot/soft_kmeans.ts";
 import type { RectMatrix } from "../lib/core/rect_matrix.ts";
-import { otKMeansLossTf, pointCentroidLossOp, prepareOtKMeansLoss } from "./ot_kmeans_loss.ts";
+import {
+  otKMeansLossTf,
+  pointCentroidLossOp,
+  prepareOtKMeansLoss,
+  prepareSoftKMeansLoss,
+  softKMeansLossTf,
+} from "./ot_kmeans_loss.ts";
 
 await tf.setBackend("cpu");
 
@@ -40,21 +47,27 @@ Deno.test("otKMeansLossTf: value and gradients are the core's otKMeansLoss (floa
   tf.dispose([z, c]);
 });
 
-Deno.test("otKMeansLossTf: gradients through a network match finite differences of the loss", () => {
-  // z = X W with a 3 × 2 map W, learnable centroids c: the taped gradients in W and c against
-  // central differences of the float64 CPU loss (h = 1e-5; float32 tape ⇒ tolerance 1e-3).
-  const x = [[1, 0, 0.5], [0, 1, -0.5], [1, 1, 0], [-1, 0.5, 1], [0.3, -1, 0.2], [2, 0, -1]];
-  const w0 = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3]];
-  const c0 = [[0.2, 0.1], [-0.5, 0.4]];
-  const zOf = (w: number[][]) =>
-    x.map((r) => [0, 1].map((j) => r.reduce((s, v, t) => s + v * w[t]![j]!, 0)));
-  const loss = (w: number[][], c: number[][]) => otKMeansLoss(zOf(w), c, OPTS).loss;
+/** A batch x (6 × 3), a linear map W (3 × 2) with z = X W, and centroids c (2 × 2). */
+const NET = {
+  x: [[1, 0, 0.5], [0, 1, -0.5], [1, 1, 0], [-1, 0.5, 1], [0.3, -1, 0.2], [2, 0, -1]],
+  w0: [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3]],
+  c0: [[0.2, 0.1], [-0.5, 0.4]],
+};
+const zOf = (w: number[][]) =>
+  NET.x.map((r) => [0, 1].map((j) => r.reduce((s, v, t) => s + v * w[t]![j]!, 0)));
+
+/**
+ * Tapes `op(X W, c)` and checks its gradients in W and c against central differences of
+ * `loss(z, c)` (h = 1e-5; float32 tape ⇒ tolerance 1e-3). Returns the taped value.
+ */
+function checkThroughNetwork(
+  op: (z: tf.Tensor2D, c: tf.Tensor2D) => tf.Scalar,
+  loss: (z: number[][], c: number[][]) => number,
+): number {
+  const { w0, c0 } = NET;
   const W = tf.variable(tf.tensor2d(w0)), C = tf.variable(tf.tensor2d(c0));
-  const X = tf.tensor2d(x);
-  const { grads } = tf.variableGrads(
-    () => otKMeansLossTf(tf.matMul(X, W), C, OPTS),
-    [W, C],
-  );
+  const X = tf.tensor2d(NET.x);
+  const { value, grads } = tf.variableGrads(() => op(tf.matMul(X, W) as tf.Tensor2D, C), [W, C]);
   const h = 1e-5;
   const central = (at: number[][], i: number, j: number, f: (m: number[][]) => number) => {
     const plus = at.map((r) => [...r]), minus = at.map((r) => [...r]);
@@ -66,17 +79,27 @@ Deno.test("otKMeansLossTf: gradients through a network match finite differences 
   const gc = grads[C.name]!.arraySync() as number[][];
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 2; j++) {
-      const fd = central(w0, i, j, (w) => loss(w, c0));
+      const fd = central(w0, i, j, (w) => loss(zOf(w), c0));
       assert.ok(Math.abs(fd - gw[i]![j]!) < 1e-3, `W[${i}][${j}]: fd ${fd} vs tape ${gw[i]![j]}`);
     }
   }
   for (let i = 0; i < 2; i++) {
     for (let j = 0; j < 2; j++) {
-      const fd = central(c0, i, j, (c) => loss(w0, c));
+      const fd = central(c0, i, j, (c) => loss(zOf(w0), c));
       assert.ok(Math.abs(fd - gc[i]![j]!) < 1e-3, `c[${i}][${j}]: fd ${fd} vs tape ${gc[i]![j]}`);
     }
   }
-  tf.dispose([W, C, X, ...Object.values(grads)]);
+  const v = value.dataSync()[0]!;
+  tf.dispose([W, C, X, value, ...Object.values(grads)]);
+  return v;
+}
+
+Deno.test("otKMeansLossTf: gradients through a network match finite differences of the loss", () => {
+  // The taped gradients against central differences of the float64 CPU loss.
+  checkThroughNetwork(
+    (z, c) => otKMeansLossTf(z, c, OPTS),
+    (z, c) => otKMeansLoss(z, c, OPTS).loss,
+  );
 });
 
 Deno.test("prepareOtKMeansLoss (values read first, as on webgpu) gives the one-pass result", () => {
@@ -131,4 +154,80 @@ Deno.test("pointCentroidLossOp refuses tensors of another shape than it was prep
   const z = tf.zeros([3, 2]) as tf.Tensor2D, c = tf.zeros([1, 2]) as tf.Tensor2D;
   assert.throws(() => op(z, c), /Invalid z shape \[3,2\]: the loss was prepared for 2 × 2/);
   tf.dispose([z, c]);
+});
+
+Deno.test("softKMeansLossTf: value and gradients are the core's softKMeansLoss (float32)", () => {
+  const sizes = [0.1, 0.2, 0.3, 0.4];
+  const z = tf.variable(tf.tensor2d(points(12, 3, 7))),
+    c = tf.variable(tf.tensor2d(points(4, 3, 8)));
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.variableGrads(
+    () => softKMeansLossTf(z, c, { epsilon: 0.1, sizes }),
+    [z, c],
+  );
+  const same = softKMeansLoss(rect(z.arraySync()), rect(c.arraySync()), { epsilon: 0.1, sizes });
+  assert.equal(value.dataSync()[0], Math.fround(same.loss));
+  assert.deepEqual(grads[z.name]!.dataSync(), Float32Array.from(same.gradPoints.data));
+  assert.deepEqual(grads[c.name]!.dataSync(), Float32Array.from(same.gradCentroids.data));
+  tf.dispose([value, ...Object.values(grads)]);
+  assert.equal(tf.memory().numTensors, before, "the loss left tensors behind");
+  tf.dispose([z, c]);
+});
+
+Deno.test("softKMeansLossTf: gradients through a network match finite differences of the closed form", () => {
+  // SKM_ε = −ε (1/n) Σ_i log Σ_j r_j exp(−‖z_i − c_j‖²/ε), written out here independently of
+  // the core: its value, and its central differences against the taped gradients.
+  const eps = 0.3, r = [0.25, 0.75];
+  const closedForm = (z: number[][], c: number[][]) =>
+    -eps / z.length *
+    z.reduce((s, zi) =>
+      s + Math.log(c.reduce((t, cj, j) =>
+        t + r[j]! * Math.exp(-((zi[0]! - cj[0]!) ** 2 + (zi[1]! - cj[1]!) ** 2) / eps), 0)), 0);
+  const value = checkThroughNetwork(
+    (z, c) => softKMeansLossTf(z, c, { epsilon: eps, sizes: r }),
+    closedForm,
+  );
+  assert.ok(Math.abs(value - closedForm(zOf(NET.w0), NET.c0)) < 1e-5);
+});
+
+Deno.test("soft k-means and OT k-means ops: equal on balanced soft plans, apart on unbalanced ones", () => {
+  // OT_ε(a, r, C) ≥ SKM_ε with equality iff the soft plan's column sums are r: two mirrored
+  // pairs of points about two mirrored centroids give column sums ½, ½; moving one point over
+  // to the other side unbalances them, and the size constraint then costs something.
+  const c = rect([[-1, 0], [1, 0]]);
+  const opts = { epsilon: 0.5 };
+  const balanced = rect([[-1.2, 0.3], [-0.8, -0.3], [0.8, 0.3], [1.2, -0.3]]);
+  const soft = prepareSoftKMeansLoss(balanced, c, opts).loss;
+  const ot = prepareOtKMeansLoss(balanced, c, { ...opts, tol: 1e-13, maxIters: 100000 }).loss;
+  assert.ok(Math.abs(ot - soft) < 1e-9, `balanced: OT ${ot} vs soft ${soft}`);
+  const unbalanced = rect([[-1.2, 0.3], [-0.8, -0.3], [-0.9, 0.1], [1.2, -0.3]]);
+  const soft2 = prepareSoftKMeansLoss(unbalanced, c, opts).loss;
+  const ot2 = prepareOtKMeansLoss(unbalanced, c, { ...opts, tol: 1e-13, maxIters: 100000 }).loss;
+  assert.ok(ot2 - soft2 > 0.1, `unbalanced: OT ${ot2} vs soft ${soft2}`);
+});
+
+Deno.test("prepareSoftKMeansLoss: the same one-line errors as the OT op", () => {
+  const c = rect([[0, 0], [1, 1]]);
+  const z = (values: number[]): RectMatrix => ({
+    rows: values.length / 2,
+    cols: 2,
+    data: Float64Array.from(values),
+  });
+  assert.throws(
+    () => prepareSoftKMeansLoss(z([0, 0, NaN, 1, 2, 2]), c, { epsilon: 0.1 }),
+    (e: unknown) =>
+      e instanceof RangeError &&
+      e.message === "embeddings row 1 holds NaN (did training diverge?)",
+  );
+  assert.throws(
+    () => prepareSoftKMeansLoss(z([0, 0]), z([0, Infinity, 1, 1]), { epsilon: 0.1 }),
+    /centroids row 0 holds Infinity/,
+  );
+  assert.throws(
+    () => prepareSoftKMeansLoss({ rows: 1, cols: 3, data: new Float64Array(3) }, c, { epsilon: 1 }),
+    /Embeddings are 1 × 3 but centroids 2 × 2/,
+  );
+  const nan = tf.div(tf.zeros([3, 2]), 0) as tf.Tensor2D, one = tf.zeros([1, 2]) as tf.Tensor2D;
+  assert.throws(() => softKMeansLossTf(nan, one, { epsilon: 0.1 }), /embeddings row 0 holds NaN/);
+  tf.dispose([nan, one]);
 });

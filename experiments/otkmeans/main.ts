@@ -67,6 +67,27 @@
  * - `--init-restarts` (5): the initialisation keeps the lowest-objective of several k-means++
  *   seeds (scikit-learn's n_init); single fits on the same embeddings ranged 0.60–0.65 test ACC.
  *
+ * ## Baselines (`--objective`)
+ * Every objective trains the same network on the same batches, with the same ε, centroid
+ * initialisation and checkpoint selection (best validation ACC, one test evaluation); only the
+ * clustering term differs.
+ * - `ot` (default): OT_ε(1/n, 1/k, C) above.
+ * - `soft-kmeans`: the same cost without the size constraint, SKM_ε = −ε (1/n) Σ_i log Σ_j
+ *   (1/k) exp(−C_ij/ε) (`lib/ot/soft_kmeans.ts`; `tf/ot_kmeans_loss.ts` `prepareSoftKMeansLoss`):
+ *   soft k-means at temperature ε, in closed form, with the same gradient form (∂/∂C = its Gibbs
+ *   plan). OT_ε ≥ SKM_ε, equal when the soft plan is already balanced, so the difference between
+ *   the two runs is what the size constraint does. train.jsonl logs it as `softKMeansLoss`.
+ * - `ae-kmeans`: the reconstruction term alone for all `--steps` (the warm-up never ends, the
+ *   model's centroids are never used), then k-means (`lib/ot/kmeans.ts` `kMeans`, k-means++
+ *   seeded, best of `--init-restarts`) on the embeddings of `--init-sample` training images,
+ *   fitted anew at each evaluation (`centroids: "fitted"`): the autoencoder + k-means baseline.
+ * - `self-label`: see "Deviations".
+ * `--preset dec-mlp` is the network DEC, IDEC and DKM report on: the 784–500–500–2000–10 MLP
+ * autoencoder (ReLU, linear 10-d embedding, mirrored decoder; `decMlp` in
+ * `experiments/models.ts`), with the quick preset's schedule and 5000 validation images. The
+ * multi-seed comparison of the objectives on it has not been run: it is open, and no figure
+ * is reported for it.
+ *
  * ## Measurements (2-core CPU machine; test ACC / NMI / ARI of the nearest centroid)
  * Quick preset (`deno task exp:otkmeans`): wasm backend, 784-256-256-10 encoder + mirrored
  * decoder, batch 256, Adam lr 1e-3, λ = 100, ε = 0.05, 14 000 reconstruction-only steps
@@ -108,11 +129,13 @@
  * loop.ts`; `--resume` continues from the newest checkpoint with the same data order (batches
  * are a pure function of (seed, step)).
  *
- * Usage: `deno task exp:otkmeans [--preset quick|paper] [--backend auto|webgpu|cpu] [--help]`
+ * Usage: `deno task exp:otkmeans [--preset quick|paper|dec-mlp|smoke]
+ * [--objective ot|self-label|soft-kmeans|ae-kmeans] [--backend auto|webgpu|cpu] [--help]`
  *
  * @module
  */
 import { otKMeans } from "../../lib/ot/ot_kmeans.ts";
+import { kMeans } from "../../lib/ot/kmeans.ts";
 import type { RectMatrix } from "../../lib/core/rect_matrix.ts";
 import { setLearningRate, trainableVariables } from "../checkpoint.ts";
 import { parseOrExit, runMain } from "../cli/flags.ts";
@@ -120,7 +143,11 @@ import { markFinished, openRunDir } from "../run_dir.ts";
 import { loadMnist, type MnistLike } from "../data/idx.ts";
 import { batchAt, type BatchPlan, batchPlan, mixSeed, range, shuffled } from "../data/splits.ts";
 import { tf } from "../../tf/deps/tfjs.ts";
-import { pointCentroidLossOp, prepareOtKMeansLoss } from "../../tf/ot_kmeans_loss.ts";
+import {
+  pointCentroidLossOp,
+  prepareOtKMeansLoss,
+  prepareSoftKMeansLoss,
+} from "../../tf/ot_kmeans_loss.ts";
 import { appendJsonlAtomic, readJsonl, writeCsvAtomic } from "../io.ts";
 import { type CurvePoint, lineChartSpec, savePlot } from "../plot.ts";
 import { selectBackend } from "../../tf/backend.ts";
@@ -158,6 +185,8 @@ export interface OtKMeansRun {
 /** The summary.json of a run. */
 export interface OtKMeansSummary {
   readonly method: string;
+  /** `--objective`: what trained the embedding (module doc, "Baselines"). */
+  readonly objective: OtKMeansConfig["objective"];
   readonly preset: string;
   readonly backend: string;
   readonly steps: number;
@@ -246,7 +275,7 @@ export async function runOtKMeans(
     notice: log,
   });
   const { records, final, selectedStep, steps } = task.finished!;
-  await writePlots(out, records, d.evalSplit, selectedStep);
+  await writePlots(out, records, d.evalSplit, selectedStep, cfg.objective);
   await markFinished(out, steps);
   log(
     `[otkmeans] test (${final.images} images, step ${selectedStep}): ACC ${
@@ -300,8 +329,9 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
 
   /**
    * OT k-means on the current embeddings of the initialisation sample: what the centroid
-   * initialisation does, and (during the warm-up) what the evaluations use. The best (lowest
-   * final entropic objective) of --init-restarts k-means++ seeds, as scikit-learn's n_init:
+   * initialisation does, and (during the warm-up) what the evaluations use; plain k-means
+   * (Lloyd) instead for `--objective ae-kmeans`, the autoencoder + k-means baseline. The best
+   * (lowest final objective) of --init-restarts k-means++ seeds, as scikit-learn's n_init:
    * single fits of the same embeddings ranged 0.60–0.65 test ACC. Memoised per step: an
    * evaluation at the end of the warm-up and the initialisation before the next step see the
    * same weights and would fit the same centroids.
@@ -310,14 +340,14 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
     if (this.#lastFit?.step === step) return this.#lastFit.centroids;
     const { cfg, net } = this, idx = this.data.initIdx;
     const { z } = await embed(net, this.data.mnist.train, idx);
+    const points = { rows: idx.length, cols: net.d, data: z };
     let best: { objective: number; centroids: Float64Array } | undefined;
     for (let r = 0; r < cfg.initRestarts; r++) {
-      const fit = otKMeans({ rows: idx.length, cols: net.d, data: z }, net.k, {
-        epsilon: epsilonAt(cfg, step),
-        seed: mixSeed(cfg.seed, 3, r),
-        maxIters: 50,
-      });
-      const objective = fit.history.at(-1)!;
+      const seed = mixSeed(cfg.seed, 3, r);
+      const fit = cfg.objective === "ae-kmeans"
+        ? kMeans(points, net.k, { seed, maxIters: 100 })
+        : otKMeans(points, net.k, { epsilon: epsilonAt(cfg, step), seed, maxIters: 50 });
+      const objective = "inertia" in fit ? fit.inertia : fit.history.at(-1)!;
       if (best === undefined || objective < best.objective) {
         best = { objective, centroids: fit.centroids.data };
       }
@@ -326,9 +356,13 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
     return this.#lastFit.centroids;
   }
 
-  /** Centroid initialisation once the warm-up is over: OT k-means on training embeddings. */
+  /**
+   * Centroid initialisation once the warm-up is over: OT k-means on training embeddings. With
+   * `--objective ae-kmeans` the whole run is the warm-up (the centroids are never trained).
+   */
   async prepare(step: number): Promise<void> {
     if (this.#centroidsReady || step < this.cfg.warmupSteps) return;
+    if (this.cfg.objective === "ae-kmeans") return;
     const w = tf.tensor2d(Float32Array.from(await this.fitCentroids(step)), [
       this.net.k,
       this.net.d,
@@ -352,10 +386,16 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
     const x = imagesTensor(this.data.mnist.train, batch);
     const flat = x.reshape([batch.length, 784]);
     let otLoss = NaN;
-    // The OT k-means loss of the batch (or the self-label loss on its plan) as a tape op.
+    // The OT k-means loss of the batch (or the self-label loss on its plan, or the soft k-means
+    // loss without the size constraint) as a tape op.
     const lossOp = (zv: Float64Array, cv: Float64Array) => {
       const z: RectMatrix = { rows: batch.length, cols: net.d, data: zv };
       const c: RectMatrix = { rows: net.k, cols: net.d, data: cv };
+      if (cfg.objective === "soft-kmeans") {
+        const soft = prepareSoftKMeansLoss(z, c, { epsilon: epsilonAt(cfg, step) });
+        otLoss = soft.loss;
+        return soft.op;
+      }
       const r = prepareOtKMeansLoss(z, c, {
         epsilon: epsilonAt(cfg, step),
         initialG: this.#gWarm,
@@ -408,9 +448,11 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
     tf.dispose([value!, x, flat]);
     const done = step + 1;
     const logged = done % Math.max(1, Math.floor(cfg.logEvery / 10)) === 0;
+    // The clustering term under its own name: the OT loss, or the soft k-means loss.
+    const clusterTerm = cfg.objective === "soft-kmeans" ? "softKMeansLoss" : "otLoss";
     return {
       loss: Number.isNaN(otLoss) ? total : otLoss,
-      ...(logged ? { log: { step: done, otLoss, totalLoss: total } } : {}),
+      ...(logged ? { log: { step: done, [clusterTerm]: otLoss, totalLoss: total } } : {}),
     };
   }
 
@@ -488,7 +530,8 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
     await writeCsvAtomic(`${out}/train.csv`, train);
     this.finished = { records, final, selectedStep, steps: o.step };
     return {
-      method: "OT k-means deep clustering (Genevay et al. 2019)",
+      method: METHODS[cfg.objective],
+      objective: cfg.objective,
       preset: cfg.preset,
       backend: this.backend.detail,
       steps: o.step,
@@ -505,12 +548,24 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
   }
 }
 
-/** metrics.svg (the evaluations) and loss.svg (the OT loss of train.jsonl). */
+/** What each `--objective` trains (summary.json's `method`). */
+const METHODS: Readonly<Record<OtKMeansConfig["objective"], string>> = {
+  "ot": "OT k-means deep clustering (Genevay et al. 2019)",
+  "self-label": "self-labelling against the OT k-means plan",
+  "soft-kmeans": "soft k-means deep clustering (OT k-means without the size constraint)",
+  "ae-kmeans": "autoencoder, then k-means on its embeddings",
+};
+
+/**
+ * metrics.svg (the evaluations) and loss.svg (the clustering term of train.jsonl: the OT loss,
+ * or the soft k-means loss; none for ae-kmeans, which trains no clustering term).
+ */
 async function writePlots(
   out: string,
   records: readonly OtKMeansRecord[],
   evalSplit: "val" | "test",
   selectedStep: number,
+  objective: OtKMeansConfig["objective"],
 ): Promise<void> {
   const metricPoints: CurvePoint[] = records.filter((r) => r.split === evalSplit).flatMap((r) => [
     { x: r.step, y: r.accNearest, series: "ACC" },
@@ -521,7 +576,7 @@ async function writePlots(
     out,
     "metrics",
     lineChartSpec(metricPoints, {
-      title: `OT k-means deep clustering: ${
+      title: `${METHODS[objective]}: ${
         evalSplit === "val" ? "validation" : "test"
       } metrics (nearest centroid)`,
       xTitle: "step",
@@ -529,18 +584,20 @@ async function writePlots(
       ...(evalSplit === "val" ? { markX: { x: selectedStep, label: "reported checkpoint" } } : {}),
     }),
   );
-  const train = (await readJsonl(`${out}/train.jsonl`)) as { step: number; otLoss: number }[];
-  const lossPoints = train.filter((r) => Number.isFinite(r.otLoss)).map((r) => ({
-    x: r.step,
-    y: r.otLoss,
-    series: "OT_ε loss",
+  const soft = objective === "soft-kmeans";
+  const key = soft ? "softKMeansLoss" : "otLoss";
+  const train = (await readJsonl(`${out}/train.jsonl`)) as Record<string, number>[];
+  const lossPoints = train.filter((r) => Number.isFinite(r[key])).map((r) => ({
+    x: r["step"]!,
+    y: r[key]!,
+    series: soft ? "SKM_ε loss" : "OT_ε loss",
   }));
   if (lossPoints.length > 0) {
     await savePlot(
       out,
       "loss",
       lineChartSpec(lossPoints, {
-        title: "Training OT k-means loss",
+        title: soft ? "Training soft k-means loss" : "Training OT k-means loss",
         xTitle: "step",
         yTitle: "loss",
       }),

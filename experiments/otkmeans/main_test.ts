@@ -7,6 +7,7 @@ import { tf } from "../../tf/deps/tfjs.ts";
 import { readJsonl } from "../io.ts";
 import { assertWellFormedSvg } from "../svg_assert.ts";
 import {
+  buildOtKMeansNet,
   epsilonAt,
   otkmeansCommand,
   type OtKMeansConfig,
@@ -18,10 +19,27 @@ import {
 import { rectMatrix } from "../../lib/core/rect_matrix.ts";
 import { pinned, sha256, without } from "../train/testdata/pinned.ts";
 
-function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
-  const r = parseFlags(otkmeansCommand, ["--preset", "smoke", "--out", out, "--quiet", ...extra]);
+function configOf(args: string[]): OtKMeansConfig {
+  const r = parseFlags(otkmeansCommand, args);
   assert.ok(E.isRight(r) && r.right._tag === "Config");
   return r.right.config as OtKMeansConfig;
+}
+
+function smokeConfig(out: string, extra: string[] = []): OtKMeansConfig {
+  return configOf(["--preset", "smoke", "--out", out, "--quiet", ...extra]);
+}
+
+/** The summary of a finished run: its objective, and every figure finite and in [0, 1]. */
+async function assertSummary(out: string, objective: string): Promise<void> {
+  const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+  assert.equal(summary.objective, objective);
+  for (const rec of [summary.validation, summary.test]) {
+    for (const key of ["accNearest", "nmiNearest", "accTransport", "largestClusterShare"]) {
+      const v = rec[key];
+      assert.ok(Number.isFinite(v) && v >= 0 && v <= 1, `${rec.split} ${key}: ${v}`);
+    }
+    assert.ok(rec.ariNearest >= -1 && rec.ariNearest <= 1);
+  }
 }
 
 Deno.test("exp:otkmeans", async (t) => {
@@ -135,6 +153,61 @@ Deno.test("exp:otkmeans", async (t) => {
       assert.ok(lines.some((l) => l.includes("centroids initialised")));
     });
 
+    await t.step(
+      "soft-kmeans trains on its own loss: below OT's on the same unbalanced batch",
+      async () => {
+        // Same seed, same warm-up, same centroid initialisation: at the first clustering step
+        // (step 3) both objectives see the same embeddings and centroids. OT_ε(a, r, C) ≥ SKM_ε,
+        // equal only when the soft plan's column sums are r (lib/ot/soft_kmeans.ts): the batch of
+        // an untrained network is not balanced, so the soft loss lies strictly below.
+        const soft = `${out}/soft`;
+        const r = await runOtKMeans(smokeConfig(soft, ["--objective", "soft-kmeans"]), () => {});
+        await assertSummary(soft, "soft-kmeans");
+        await assertSummary(out, "ot");
+        assert.equal(r.final.split, "test");
+        const ot = (await readJsonl(`${out}/train.jsonl`)) as Record<string, number>[];
+        const sk = (await readJsonl(`${soft}/train.jsonl`)) as Record<string, number>[];
+        // The warm-up steps are the same reconstruction steps in both runs.
+        assert.deepEqual(
+          sk.slice(0, 2).map((x) => x["totalLoss"]),
+          ot.slice(0, 2).map((x) => x["totalLoss"]),
+        );
+        const [o3, s3] = [ot.find((x) => x["step"] === 3)!, sk.find((x) => x["step"] === 3)!];
+        assert.ok(!("otLoss" in s3) && Number.isFinite(s3["softKMeansLoss"]));
+        assert.ok(
+          o3["otLoss"]! - s3["softKMeansLoss"]! > 1e-3,
+          `OT ${o3["otLoss"]} vs soft k-means ${s3["softKMeansLoss"]}`,
+        );
+        const svg = await Deno.readTextFile(`${soft}/loss.svg`);
+        assert.ok(assertWellFormedSvg(svg).includes("path"));
+        assert.ok(svg.includes("Training soft k-means loss"));
+      },
+    );
+
+    await t.step("ae-kmeans: reconstruction only, then k-means on the embeddings", async () => {
+      const ae = `${out}/ae`;
+      const lines: string[] = [];
+      const r = await runOtKMeans(
+        smokeConfig(ae, ["--objective", "ae-kmeans"]),
+        (l) => lines.push(l),
+      );
+      await assertSummary(ae, "ae-kmeans");
+      // The centroids are never initialised in the model: every evaluation fits them.
+      assert.ok(!lines.some((l) => l.includes("centroids initialised")));
+      assert.deepEqual(r.records.map((x) => x.centroids), ["fitted", "fitted", "fitted"]);
+      // No clustering term: the training loss is the reconstruction alone.
+      const train = (await readJsonl(`${ae}/train.jsonl`)) as Record<string, number>[];
+      assert.equal(train.length, 6);
+      assert.ok(train.every((x) => Number.isNaN(x["otLoss"] ?? NaN) && x["totalLoss"]! > 0));
+      assert.deepEqual(
+        parseFlags(otkmeansCommand, ["--objective", "ae-kmeans", "--recon-weight", "0"]),
+        E.left(
+          "--objective ae-kmeans trains the autoencoder alone: --recon-weight 0 leaves nothing " +
+            "to train",
+        ),
+      );
+    });
+
     await t.step("the finished run's directory is never reused or silently resumed", async () => {
       // Without --resume: refused (it used to replace metrics and summary, keep the checkpoint).
       await assert.rejects(
@@ -224,9 +297,45 @@ Deno.test("exp:otkmeans smoke: the figures and weights recorded before the share
     const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
     const recorded = JSON.parse(await Deno.readTextFile(pinned("otkmeans_smoke_summary.json")));
     const volatile = ["seconds", "trainSeconds", "secondsPerStep", "backend"];
-    assert.deepEqual(without(summary, volatile), recorded);
+    // The objective entered the summary after the recording; the run is the OT one.
+    assert.equal(summary.objective, "ot");
+    assert.deepEqual(without(summary, [...volatile, "objective"]), recorded);
     const weights = JSON.parse(await Deno.readTextFile(pinned("final_weights_sha256.json")));
     assert.equal(await sha256(`${out}/checkpoints/step-0000000006/weights.bin`), weights.otkmeans);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("exp:otkmeans --preset dec-mlp: DEC's autoencoder, trained a few steps", async () => {
+  await tf.setBackend("cpu");
+  const cfg = configOf(["--preset", "dec-mlp"]);
+  const net = buildOtKMeansNet(cfg);
+  // Encoder 784–500–500–2000–10 and the mirrored decoder 10–2000–500–500–784, counted by hand
+  // (weights + biases), plus the k × d centroids; the normalisation has no weights.
+  const encoder = 784 * 500 + 500 + 500 * 500 + 500 + 500 * 2000 + 2000 + 2000 * 10 + 10;
+  const decoder = 10 * 2000 + 2000 + 2000 * 500 + 500 + 500 * 500 + 500 + 500 * 784 + 784;
+  assert.deepEqual([encoder, decoder], [1665010, 1665784]);
+  assert.equal(net.model.countParams(), encoder + decoder + 10 * 10);
+  const decoderWidths = net.model.layers.filter((l) => l.name.startsWith("decoder"))
+    .map((l) => l.outputShape);
+  assert.deepEqual(decoderWidths, [[null, 2000], [null, 500], [null, 500], [null, 784]]);
+  net.model.dispose();
+  const out = await Deno.makeTempDir({ prefix: "otkmeans_dec_" });
+  try {
+    // The preset's network at smoke sizes: cpu, 4 steps of batch 32 on 256 images.
+    const small = [
+      ["--backend", "cpu", "--steps", "4", "--batch-size", "32", "--warmup-steps", "2"],
+      ["--init-sample", "64", "--init-restarts", "1", "--train-size", "256", "--val-size", "128"],
+      ["--eval-every", "2", "--eval-size", "64", "--test-size", "128", "--checkpoint-every", "4"],
+    ].flat();
+    await runOtKMeans(
+      configOf(["--preset", "dec-mlp", "--out", out, "--quiet", ...small]),
+      () => {},
+    );
+    await assertSummary(out, "ot");
+    const summary = JSON.parse(await Deno.readTextFile(`${out}/summary.json`));
+    assert.equal(summary.preset, "dec-mlp");
   } finally {
     await Deno.remove(out, { recursive: true });
   }
