@@ -250,7 +250,7 @@ const line = (what: string, r: Record<string, unknown> | string, keys: string[])
       if (typeof r !== "string") ours ??= new Int32Array((await Deno.readFile(out)).buffer);
     }
     const sk = await timed("/usr/bin/python3", [
-      here("./knn_sklearn.py"),
+      here("../python/knn_sklearn.py"),
       `${dir}/m32`,
       `${dir}/queries32.f64`,
       String(Q32),
@@ -303,7 +303,7 @@ const line = (what: string, r: Record<string, unknown> | string, keys: string[])
     row.fit_and_assign_s = total;
     console.log(`  ours fit + index + assign: ${total.toFixed(2)} s`);
     const sk = await timed("/usr/bin/python3", [
-      here("./knn_sklearn.py"),
+      here("../python/knn_sklearn.py"),
       `${dir}/m2`,
       `${dir}/queries2.f64`,
       String(Q2D),

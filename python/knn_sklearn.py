@@ -1,6 +1,6 @@
 """scikit-learn side of the assignment comparison (scripts/fit_assign_compare.ts runs it).
 
-Usage: /usr/bin/python3 scripts/knn_sklearn.py MODEL_DIR QUERIES.f64 Q OUT.i32
+Usage: /usr/bin/python3 python/knn_sklearn.py MODEL_DIR QUERIES.f64 Q OUT.i32
 
 Reads the fitted model's training points and labels from MODEL_DIR (points.npy, labels.npy, as
 saved by saveFittedClusters), fits KNeighborsClassifier(n_neighbors=1) (algorithm "auto") on
