@@ -5,40 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { latestCheckpoint } from "../experiments/checkpoint.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function task(name: string, args: readonly string[]): Promise<Ran> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", name, "--", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
-
-/** One line `error: …` on stderr, no stack trace. */
-function assertOneLineError(r: Ran, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit status (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace without --debug");
-}
-
-/** A fresh directory under results/ (the tasks may write only there). */
-function scratch(): string {
-  return `results/.test-${crypto.randomUUID().slice(0, 8)}`;
-}
+import { assertOneLineError, ROOT, scratch, task } from "./_task.ts";
 
 const tinyMnist = (out: string, steps: number) => [
   "--backend",
