@@ -5,38 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { latestCheckpoint } from "../experiments/checkpoint.ts";
+import { tinyMnistFlags } from "../experiments/train/testdata/tiny_mnist.ts";
 import { assertOneLineError, ROOT, scratch, task } from "./_task.ts";
 
 const tinyMnist = (out: string, steps: number) => [
-  "--backend",
-  "cpu",
-  "--model",
-  "mlp",
-  "--embedding-dim",
-  "8",
-  "--train-limit",
-  "640",
-  "--batch-size",
-  "32",
-  "--samples",
-  "8",
-  "--steps",
-  String(steps),
-  "--eval-every",
-  "3",
-  "--checkpoint-every",
-  "1000",
-  "--eval-batches",
-  "2",
-  "--test-batches",
-  "2",
-  "--quiet",
+  ...tinyMnistFlags(out, steps, 1000),
   "--log-every",
   "1",
   "--dataset-images",
   "200",
-  "--out",
-  out,
 ];
 
 Deno.test("every task answers --help after `--` and rejects bad flags with exit 2", async () => {
