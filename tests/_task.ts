@@ -26,14 +26,25 @@ export interface Ran {
  * @returns Its exit status, stdout and stderr.
  */
 export async function task(name: string, args: readonly string[]): Promise<Ran> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  const { code, stdout, stderr } = await spawnTask(name, args).output();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/**
+ * Starts `deno task -q name -- ...args` in ROOT, without colours, with piped output.
+ *
+ * @param name The task.
+ * @param args Its arguments.
+ * @returns The running process (its stdout and stderr to be read by the caller).
+ */
+export function spawnTask(name: string, args: readonly string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", name, "--", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  }).spawn();
 }
 
 /**
