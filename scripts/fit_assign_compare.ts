@@ -33,6 +33,7 @@ import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts"
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
 import { loadFittedClusters, saveFittedClusters } from "../experiments/fitted_model_io.ts";
 import { sizeFlag } from "./_args.ts";
+import { writeReport } from "./_report.ts";
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 const seconds = (t0: number) => (performance.now() - t0) / 1e3;
@@ -319,10 +320,4 @@ const line = (what: string, r: Record<string, unknown> | string, keys: string[])
 report.load_after = load();
 console.log(`\nload average after: ${report.load_after}`);
 await Deno.remove(dir, { recursive: true });
-const outDir = new URL("../results/fit_assign_compare/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-const stamp = new Date().toISOString().replaceAll(":", "-");
-const file = new URL(`${stamp}.json`, outDir), tmp = new URL(`.${stamp}.json.tmp`, outDir);
-await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
-await Deno.rename(tmp, file);
-console.log(`written ${file.pathname}`);
+console.log(`written ${await writeReport("fit_assign_compare", report)}`);

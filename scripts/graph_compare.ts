@@ -37,6 +37,7 @@ import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
 import { samePartition } from "../props/brute_force.ts";
 import { sizeFlag } from "./_args.ts";
+import { writeReport } from "./_report.ts";
 
 const N2D = sizeFlag("--n2d", 1_000_000),
   NLINK = sizeFlag("--nlink", 20_000),
@@ -284,10 +285,4 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
 }
 
 await Deno.remove(dir, { recursive: true });
-const outDir = new URL("../results/graph_compare/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-const stamp = new Date().toISOString().replaceAll(":", "-");
-const file = new URL(`${stamp}.json`, outDir), tmp = new URL(`.${stamp}.json.tmp`, outDir);
-await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
-await Deno.rename(tmp, file);
-console.log(`\nwritten ${file.pathname}`);
+console.log(`\nwritten ${await writeReport("graph_compare", report)}`);
