@@ -27,6 +27,7 @@ import {
 } from "../lib/graph/fitted_clusters_codec.ts";
 import { DataFormatError } from "./data/idx.ts";
 import { decodeNpy, encodeNpy } from "./data/npy.ts";
+import { pathExists, writeNewFileFlushed } from "./io.ts";
 
 /** The header's file name inside a model directory. */
 export const MODEL_FILE = "model.json";
@@ -49,27 +50,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-async function writeFlushed(path: string, bytes: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o666 });
-  try {
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } finally {
-    file.close();
-  }
-}
-
 function split(path: string): [string, string] {
   const trimmed = path.replace(/\/+$/, "") || "/";
   const i = trimmed.lastIndexOf("/");
@@ -90,7 +70,7 @@ export async function saveFittedClusters(
   model: FittedClusters,
   options: { readonly overwrite?: boolean } = {},
 ): Promise<void> {
-  if (!options.overwrite && await exists(dir)) {
+  if (!options.overwrite && await pathExists(dir)) {
     throw new RangeError(`${dir} exists: choose another model directory, or pass --overwrite`);
   }
   const { header, arrays } = fittedClustersToParts(model);
@@ -112,8 +92,8 @@ export async function saveFittedClusters(
   const tmp = `${parent}/.${base}.tmp-${tag}`, old = `${parent}/.${base}.old-${tag}`;
   await Deno.mkdir(tmp);
   try {
-    for (const [file, bytes] of blobs) await writeFlushed(`${tmp}/${file}`, bytes);
-    if (await exists(dir)) {
+    for (const [file, bytes] of blobs) await writeNewFileFlushed(`${tmp}/${file}`, bytes);
+    if (await pathExists(dir)) {
       if (!options.overwrite) {
         throw new RangeError(`${dir} exists: choose another model directory, or pass --overwrite`);
       }

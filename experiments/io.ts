@@ -23,6 +23,43 @@ function basename(path: string): string {
 }
 
 /**
+ * Whether something (a file, a directory, a link) stands at `path`.
+ *
+ * @param path A path.
+ * @returns False when nothing is there.
+ * @throws {Deno.errors.PermissionDenied} And any other error but NotFound.
+ */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Creates a new file with mode 0666 (the user's umask applies), writes `bytes` and flushes them
+ * to disk.
+ *
+ * @param path A file that does not exist yet.
+ * @param bytes Contents.
+ * @returns Resolves when the bytes are on disk.
+ * @throws {Deno.errors.AlreadyExists} If `path` exists.
+ */
+export async function writeNewFileFlushed(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o666 });
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Writes bytes atomically (temp file in the same directory, fsync, rename); creates parent
  * directories.
  *
@@ -37,14 +74,7 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
   // created with mode 0666 gets the user's umask, like any other tool's output.
   const tmp = `${dir}/.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o666 });
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    await writeNewFileFlushed(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

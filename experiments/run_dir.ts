@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { writeJsonAtomic } from "./io.ts";
+import { pathExists, writeJsonAtomic } from "./io.ts";
 import { kebab } from "./cli/flags.ts";
 import { AlreadyFinished, RunSetupError } from "./errors.ts";
 
@@ -86,16 +86,6 @@ export interface RunRecord {
 
 const RUN_MARKERS = ["run.json", "config.json", "checkpoints", "metrics.jsonl", "summary.json"];
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /**
  * Reads `run.json` of a directory.
  *
@@ -162,10 +152,10 @@ export async function openRunDir(
   if (info !== null && !info.isDirectory) {
     throw new RunSetupError(`--out ${out} is a file, not a directory`);
   }
-  const markers = info === null
-    ? []
-    : (await Promise.all(RUN_MARKERS.map(async (m) => (await exists(`${out}/${m}`)) ? m : null)))
-      .filter((m): m is string => m !== null);
+  const markers = info === null ? [] : (await Promise.all(
+    RUN_MARKERS.map(async (m) => (await pathExists(`${out}/${m}`)) ? m : null),
+  ))
+    .filter((m): m is string => m !== null);
   const record = markers.includes("run.json") ? await readRunRecord(out) : null;
   if (opts.resume) {
     if (info === null) {

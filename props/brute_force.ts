@@ -9,6 +9,7 @@
  */
 import type { Matrix } from "../lib/core/matrix.ts";
 import type { Constraints } from "../lib/constrained/constrained_forest.ts";
+import type { Neighbours } from "../lib/graph/exact_neighbours.ts";
 
 /** One enumerated forest: its edges, labels and ⟨A, Σ⟩-ready edge list. */
 export interface EnumeratedForest {
@@ -214,4 +215,47 @@ export function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boole
     ba.set(b[i], a[i]);
   }
   return true;
+}
+
+/**
+ * The k nearest neighbours by sorting: every query's n distances ‖q − x_j‖², summed coordinate
+ * by coordinate (the arithmetic of any direct evaluation), sorted by (distance, index), cut at k.
+ *
+ * @param ref The reference points, n × d row-major.
+ * @param n Number of reference points.
+ * @param queries The queries, nq × d row-major.
+ * @param nq Number of queries.
+ * @param d Dimension.
+ * @param k Neighbours per query.
+ * @param self Whether the queries are the reference points themselves: query i skips point i.
+ * @returns nq × k lists.
+ */
+export function bruteForceNeighbours(
+  ref: Float64Array,
+  n: number,
+  queries: Float64Array,
+  nq: number,
+  d: number,
+  k: number,
+  self = false,
+): Neighbours {
+  const index = new Int32Array(nq * k), distance2 = new Float64Array(nq * k);
+  for (let i = 0; i < nq; i++) {
+    const all: [number, number][] = [];
+    for (let j = 0; j < n; j++) {
+      if (self && j === i) continue;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const v = queries[i * d + t] - ref[j * d + t];
+        s += v * v;
+      }
+      all.push([s, j]);
+    }
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (let t = 0; t < k; t++) {
+      distance2[i * k + t] = all[t][0];
+      index[i * k + t] = all[t][1];
+    }
+  }
+  return { n: nq, k, index, distance2 };
 }

@@ -32,6 +32,8 @@ import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";
 import { loadFittedClusters, saveFittedClusters } from "../experiments/fitted_model_io.ts";
+import { sizeFlag } from "./_args.ts";
+import { writeReport } from "./_report.ts";
 
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 const seconds = (t0: number) => (performance.now() - t0) / 1e3;
@@ -87,18 +89,8 @@ if (Deno.args[0] === "--child") {
   Deno.exit(0);
 }
 
-function arg(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(name);
-  if (i === -1) return fallback;
-  const v = Number(Deno.args[i + 1]);
-  if (!Number.isInteger(v) || v < 2) {
-    console.error(`Invalid ${name} = ${Deno.args[i + 1]}: an integer ≥ 2 is needed`);
-    Deno.exit(2);
-  }
-  return v;
-}
-const N32 = arg("--n32", 300_000), Q32 = arg("--q32", 30_000);
-const N2D = arg("--n2d", 1_000_000), Q2D = arg("--q2d", 100_000);
+const N32 = sizeFlag("--n32", 300_000), Q32 = sizeFlag("--q32", 30_000);
+const N2D = sizeFlag("--n2d", 1_000_000), Q2D = sizeFlag("--q2d", 100_000);
 const dir = await Deno.makeTempDir({ prefix: "spanclust_fit_assign_" });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -328,10 +320,4 @@ const line = (what: string, r: Record<string, unknown> | string, keys: string[])
 report.load_after = load();
 console.log(`\nload average after: ${report.load_after}`);
 await Deno.remove(dir, { recursive: true });
-const outDir = new URL("../results/fit_assign_compare/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-const stamp = new Date().toISOString().replaceAll(":", "-");
-const file = new URL(`${stamp}.json`, outDir), tmp = new URL(`.${stamp}.json.tmp`, outDir);
-await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
-await Deno.rename(tmp, file);
-console.log(`written ${file.pathname}`);
+console.log(`written ${await writeReport("fit_assign_compare", report)}`);

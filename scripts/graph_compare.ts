@@ -35,18 +35,13 @@ import { unsafeForestHierarchyOnGraph } from "../lib/forest/spanning_forest_on_g
 import { labelsAt } from "../lib/forest/spanning_forest.ts";
 import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
+import { samePartition } from "../props/brute_force.ts";
+import { sizeFlag } from "./_args.ts";
+import { writeReport } from "./_report.ts";
 
-function arg(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(name);
-  if (i === -1) return fallback;
-  const v = Number(Deno.args[i + 1]);
-  if (!Number.isInteger(v) || v < 2) {
-    console.error(`Invalid ${name} = ${Deno.args[i + 1]}: an integer ≥ 2 is needed`);
-    Deno.exit(2);
-  }
-  return v;
-}
-const N2D = arg("--n2d", 1_000_000), NLINK = arg("--nlink", 20_000), NKNN = arg("--nknn", 70_000);
+const N2D = sizeFlag("--n2d", 1_000_000),
+  NLINK = sizeFlag("--nlink", 20_000),
+  NKNN = sizeFlag("--nknn", 70_000);
 const here = (f: string) => new URL(f, import.meta.url).pathname;
 const dir = await Deno.makeTempDir({ prefix: "spanclust_graph_cmp_" });
 const report: Record<string, unknown> = { machine: `${navigator.hardwareConcurrency} cores` };
@@ -74,16 +69,6 @@ async function python(
   } catch (e) {
     return `${exe} unavailable: ${(e as Error).message}`;
   }
-}
-
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>(), ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]) ?? b[i]) !== b[i] || (ba.get(b[i]) ?? a[i]) !== a[i]) return false;
-    ab.set(a[i], b[i]);
-    ba.set(b[i], a[i]);
-  }
-  return true;
 }
 
 const fmt = (s: number) => `${s.toFixed(2)} s`;
@@ -300,10 +285,4 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
 }
 
 await Deno.remove(dir, { recursive: true });
-const outDir = new URL("../results/graph_compare/", import.meta.url);
-await Deno.mkdir(outDir, { recursive: true });
-const stamp = new Date().toISOString().replaceAll(":", "-");
-const file = new URL(`${stamp}.json`, outDir), tmp = new URL(`.${stamp}.json.tmp`, outDir);
-await Deno.writeTextFile(tmp, JSON.stringify(report, null, 2) + "\n");
-await Deno.rename(tmp, file);
-console.log(`\nwritten ${file.pathname}`);
+console.log(`\nwritten ${await writeReport("graph_compare", report)}`);

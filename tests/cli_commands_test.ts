@@ -5,71 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { latestCheckpoint } from "../experiments/checkpoint.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function task(name: string, args: readonly string[]): Promise<Ran> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", name, "--", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
-
-/** One line `error: …` on stderr, no stack trace. */
-function assertOneLineError(r: Ran, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit status (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace without --debug");
-}
-
-/** A fresh directory under results/ (the tasks may write only there). */
-function scratch(): string {
-  return `results/.test-${crypto.randomUUID().slice(0, 8)}`;
-}
+import { tinyMnistFlags } from "../experiments/train/testdata/tiny_mnist.ts";
+import { assertOneLineError, ROOT, scratch, spawnTask, task } from "./_task.ts";
 
 const tinyMnist = (out: string, steps: number) => [
-  "--backend",
-  "cpu",
-  "--model",
-  "mlp",
-  "--embedding-dim",
-  "8",
-  "--train-limit",
-  "640",
-  "--batch-size",
-  "32",
-  "--samples",
-  "8",
-  "--steps",
-  String(steps),
-  "--eval-every",
-  "3",
-  "--checkpoint-every",
-  "1000",
-  "--eval-batches",
-  "2",
-  "--test-batches",
-  "2",
-  "--quiet",
+  ...tinyMnistFlags(out, steps, 1000),
   "--log-every",
   "1",
   "--dataset-images",
   "200",
-  "--out",
-  out,
 ];
 
 Deno.test("every task answers --help after `--` and rejects bad flags with exit 2", async () => {
@@ -301,13 +245,7 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
 Deno.test("exp:mnist: Ctrl-C finishes the step, checkpoints it, exits 130; --resume continues", async () => {
   const out = scratch();
   try {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", "exp:mnist", "--", ...tinyMnist(out, 60)],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnTask("exp:mnist", tinyMnist(out, 60));
     // Interrupt after the first evaluation (step 3); checkpoints are due only every 1000 steps.
     const deadline = Date.now() + 60_000;
     while (true) {
@@ -348,13 +286,7 @@ Deno.test("exp:otkmeans: SIGTERM checkpoints the finished step and exits 130", a
   const out = scratch();
   try {
     const args = ["--preset", "smoke", "--steps", "400", "--quiet", "--out", out];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["task", "-q", "exp:otkmeans", "--", ...args],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+    const child = spawnTask("exp:otkmeans", args);
     // The smoke preset evaluates every 3 steps and checkpoints every 3: wait for the first.
     const deadline = Date.now() + 60_000;
     while ((await latestCheckpoint(`${ROOT}/${out}/checkpoints`)) === null) {
@@ -407,32 +339,19 @@ Deno.test("deno task cluster: a CSV with k, a threshold, partial labels, or k fr
     const same = (a: number[]) =>
       groups.every((g, i) => groups.every((h, j) => (g === h) === (a[i] === a[j])));
 
-    const byK = await task(
-      "cluster",
-      ["--input", input, "--columns", "x,y", "--k", "3"]
-        .concat(["--out", `${dir}/k.csv`]),
-    );
+    const cluster = (file: string, ...flags: string[]) =>
+      task("cluster", ["--input", input, ...flags, "--out", `${dir}/${file}`]);
+
+    const byK = await cluster("k.csv", "--columns", "x,y", "--k", "3");
     assert.equal(byK.code, 0, byK.stderr);
     assert.ok(same(await read(`${dir}/k.csv`)));
-    const byGap = await task(
-      "cluster",
-      ["--input", input, "--columns", "x,y"]
-        .concat(["--out", `${dir}/gap.csv`]),
-    );
+    const byGap = await cluster("gap.csv", "--columns", "x,y");
     assert.match(byGap.stdout, /into 3 clusters \(chosen from the largest gap/);
-    const byT = await task(
-      "cluster",
-      ["--input", input, "--columns", "x,y", "--threshold", "1"]
-        .concat(["--out", `${dir}/t.csv`]),
-    );
+    const byT = await cluster("t.csv", "--columns", "x,y", "--threshold", "1");
     assert.equal(byT.code, 0, byT.stderr);
     assert.ok(same(await read(`${dir}/t.csv`)));
     // Partial labels a and b: k = 2 clusters, a's group and b's group kept apart.
-    const byLabels = await task(
-      "cluster",
-      ["--input", input, "--labels-column", "label"]
-        .concat(["--out", `${dir}/l.csv`]),
-    );
+    const byLabels = await cluster("l.csv", "--labels-column", "label");
     assert.equal(byLabels.code, 0, byLabels.stderr);
     const l = await read(`${dir}/l.csv`);
     assert.equal(new Set(l).size, 2);

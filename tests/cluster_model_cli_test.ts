@@ -4,35 +4,9 @@
  * exit status 1 (bad model directory or CSV) or 2 (flags).
  */
 import assert from "node:assert/strict";
+import { assertOneLineError, ROOT, scratch, task } from "./_task.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function task(args: readonly string[]): Promise<Ran> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "cluster", "--", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
-
-/** One line `error: …` on stderr, no stack trace. */
-function assertOneLineError(r: Ran, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit status (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace without --debug");
-}
+const cluster = (args: readonly string[]) => task("cluster", args);
 
 /** Reproducible uniform numbers (LCG). */
 function uniform(seed: number): () => number {
@@ -49,7 +23,7 @@ const readCsv = async (path: string) => {
 };
 
 Deno.test("deno task cluster: more than 20 000 points, then save a model and assign new rows", async () => {
-  const dir = `results/.test-${crypto.randomUUID().slice(0, 8)}`;
+  const dir = scratch();
   try {
     await Deno.mkdir(`${ROOT}/${dir}`, { recursive: true });
     // 30 000 points in three groups on the plane (the dense path refused more than 20 000).
@@ -60,7 +34,7 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
       lines.push(`${cx + 10 * u()},${cy + 10 * u()}`);
     }
     await Deno.writeTextFile(`${ROOT}/${dir}/big.csv`, lines.join("\n") + "\n");
-    const big = await task(
+    const big = await cluster(
       ["--input", `${dir}/big.csv`, "--k", "3", "--out", `${dir}/big.labels.csv`]
         .concat(["--save-model", `${dir}/model`]),
     );
@@ -76,7 +50,7 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
       `${ROOT}/${dir}/new.csv`,
       "id,y,x\na,5,5\nb,55,5\nc,3,54\n",
     );
-    const assigned = await task(
+    const assigned = await cluster(
       ["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--out", `${dir}/new.out.csv`],
     );
     assert.equal(assigned.code, 0, assigned.stderr);
@@ -96,7 +70,7 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
 
     // Nothing is replaced without --overwrite.
     assertOneLineError(
-      await task([
+      await cluster([
         "--model",
         `${dir}/model`,
         "--input",
@@ -108,7 +82,7 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
       /new\.out\.csv exists: choose another output, or pass --overwrite/,
     );
     assertOneLineError(
-      await task(
+      await cluster(
         [
           "--input",
           `${dir}/new.csv`,
@@ -127,7 +101,7 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
     // A CSV without the model's columns.
     await Deno.writeTextFile(`${ROOT}/${dir}/other.csv`, "a,b\n1,2\n");
     assertOneLineError(
-      await task([
+      await cluster([
         "--model",
         `${dir}/model`,
         "--input",
@@ -140,9 +114,9 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
     );
     // Missing, truncated and other-version model directories.
     const run = () =>
-      task(["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--out", `${dir}/n2.csv`]);
+      cluster(["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--out", `${dir}/n2.csv`]);
     assertOneLineError(
-      await task(["--model", `${dir}/none`, "--input", `${dir}/new.csv`]),
+      await cluster(["--model", `${dir}/none`, "--input", `${dir}/new.csv`]),
       1,
       /none: no such model directory/,
     );
@@ -164,12 +138,12 @@ Deno.test("deno task cluster: more than 20 000 points, then save a model and ass
     assertOneLineError(await run(), 1, /holds no model\.json: not a fitted model directory/);
     // Flags a saved model fixes, and a minimum size without k: usage errors.
     assertOneLineError(
-      await task(["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--k", "2"]),
+      await cluster(["--model", `${dir}/model`, "--input", `${dir}/new.csv`, "--k", "2"]),
       2,
       /--k cannot be combined with --model/,
     );
     assertOneLineError(
-      await task(["--input", `${dir}/new.csv`, "--min-size", "3"]),
+      await cluster(["--input", `${dir}/new.csv`, "--min-size", "3"]),
       2,
       /--min-size 3 needs --k/,
     );

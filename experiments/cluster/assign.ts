@@ -12,7 +12,7 @@
 import { assignPoints, type FittedClusters } from "../../lib/graph/fitted_clusters.ts";
 import { MembershipWorkerPool } from "../../lib/graph/membership_pool.ts";
 import { loadFittedClusters } from "../fitted_model_io.ts";
-import { toCsv, writeTextAtomic } from "../io.ts";
+import { pathExists, toCsv, writeTextAtomic } from "../io.ts";
 import { featureMatrix, parseCsv, toTable } from "./table.ts";
 
 /**
@@ -24,13 +24,7 @@ import { featureMatrix, parseCsv, toTable } from "./table.ts";
  * @throws {RangeError} If it exists and `overwrite` is false.
  */
 export async function refuseExisting(path: string, overwrite: boolean): Promise<void> {
-  if (overwrite) return;
-  try {
-    await Deno.lstat(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw e;
-  }
+  if (overwrite || !(await pathExists(path))) return;
   throw new RangeError(`${path} exists: choose another output, or pass --overwrite`);
 }
 

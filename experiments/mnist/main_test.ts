@@ -9,6 +9,7 @@ import { pca } from "../pca.ts";
 import { EMBEDDINGS_FILES, readEmbeddings } from "../embeddings_file.ts";
 import { evaluateDataset } from "../dataset_eval.ts";
 import { pinned, sha256, without } from "../train/testdata/pinned.ts";
+import { tinyMnistFlags } from "../train/testdata/tiny_mnist.ts";
 import { embedImages, loadDataset } from "./image_dataset.ts";
 
 /**
@@ -16,35 +17,11 @@ import { embedImages, loadDataset } from "./image_dataset.ts";
  * data-set-level evaluation on the first 300 test images.
  */
 const tiny = (out: string, steps: number, extra: string[] = []) => [
-  "--backend",
-  "cpu",
-  "--model",
-  "mlp",
-  "--embedding-dim",
-  "8",
-  "--train-limit",
-  "640",
-  "--batch-size",
-  "32",
-  "--samples",
-  "8",
-  "--steps",
-  String(steps),
-  "--eval-every",
-  "3",
-  "--checkpoint-every",
-  "3",
-  "--eval-batches",
-  "2",
-  "--test-batches",
-  "2",
-  "--quiet",
+  ...tinyMnistFlags(out, steps, 3),
   "--seed",
   "7",
   "--dataset-images",
   "300",
-  "--out",
-  out,
   ...extra,
 ];
 

@@ -142,6 +142,39 @@ export function frobenius(a: Matrix, b: Matrix): number {
 }
 
 /**
+ * Checks that `m` is a {@link Matrix}: a positive integer n and n × n Float64Array entries (any
+ * values).
+ *
+ * @param name Argument name used in messages (e.g. "sigma").
+ * @param m The value to check.
+ * @throws {TypeError} If `m` is not an object with a Float64Array `data`.
+ * @throws {RangeError} If n is not a positive integer or `data` has not n × n entries.
+ *
+ * @example
+ * ```ts
+ * import { assertMatrixShape } from "./matrix.ts";
+ * assertMatrixShape("m", { n: 1, data: new Float64Array([NaN]) });
+ * ```
+ */
+export function assertMatrixShape(name: string, m: unknown): asserts m is Matrix {
+  if (typeof m !== "object" || m === null) {
+    throw new TypeError(`Expected ${name} to be a Matrix {n, data}, got ${show(m)}`);
+  }
+  const { n, data } = m as Partial<Matrix>;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Invalid ${name}.n = ${show(n)}: n must be a positive integer`);
+  }
+  if (!(data instanceof Float64Array)) {
+    throw new TypeError(`Expected ${name}.data to be a Float64Array, got ${show(data)}`);
+  }
+  if (data.length !== n * n) {
+    throw new RangeError(
+      `Invalid ${name}: data has length ${data.length} but n * n = ${n * n} (not square)`,
+    );
+  }
+}
+
+/**
  * Checks that `m` is a valid similarity matrix: a {@link Matrix} of the right shape, finite,
  * symmetric up to {@link SYMMETRY_TOLERANCE} × max |Σ_ij|. Every solver calls this once at
  * its boundary.
@@ -160,21 +193,8 @@ export function assertSimilarity(name: string, m: unknown): asserts m is Matrix 
         `cosineSimilarity), or from a square array of similarities with matrix(rows)`,
     );
   }
-  if (typeof m !== "object" || m === null) {
-    throw new TypeError(`Expected ${name} to be a Matrix {n, data}, got ${show(m)}`);
-  }
-  const { n, data } = m as Partial<Matrix>;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Invalid ${name}.n = ${show(n)}: n must be a positive integer`);
-  }
-  if (!(data instanceof Float64Array)) {
-    throw new TypeError(`Expected ${name}.data to be a Float64Array, got ${show(data)}`);
-  }
-  if (data.length !== n * n) {
-    throw new RangeError(
-      `Invalid ${name}: data has length ${data.length} but n * n = ${n * n} (not square)`,
-    );
-  }
+  assertMatrixShape(name, m);
+  const { n, data } = m;
   // One cache-friendly pass finds the largest asymmetry |Σ_ij − Σ_ji| (NaN when a difference is
   // NaN). Every non-finite entry shows there: its difference is NaN or ±∞ (the diagonal's x − x
   // is NaN for x = ±∞). The scale max |Σ_ij| matters only when that asymmetry could exceed the

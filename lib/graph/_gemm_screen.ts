@@ -20,6 +20,45 @@ export const U64 = 2 ** -53, U32 = 2 ** -24, TINY64 = 2 ** -1074, TINY32 = 2 ** 
  */
 export const BALL_SLACK = 2 ** -30;
 
+/**
+ * The points centred on their mean and scaled by a power of two (exact) so that the largest
+ * norm is in (½, 1]: `direct` when that norm is 0 or outside [2⁻⁵⁰⁰, 2⁵⁰⁰], where the screen's
+ * bounds do not hold and distances are computed directly (then the points are only centred).
+ *
+ * @param x n × d row-major coordinates.
+ * @param n Number of points, ≥ 1.
+ * @param d Dimension.
+ * @returns The mean, the centred and scaled points, the scale, and whether to search directly.
+ */
+export function centreAndScale(
+  x: Float64Array,
+  n: number,
+  d: number,
+): {
+  readonly mean: Float64Array;
+  readonly y: Float64Array;
+  readonly scale: number;
+  readonly direct: boolean;
+} {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += x[i * d + t];
+  for (let t = 0; t < d; t++) mean[t] /= n;
+  let big = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += (x[i * d + t] - mean[t]) ** 2;
+    if (s > big) big = s;
+  }
+  const radius = Math.sqrt(big);
+  const direct = !(radius === 0 || (radius >= 2 ** -500 && radius <= 2 ** 500));
+  const scale = radius > 0 && !direct ? 2 ** -Math.ceil(Math.log2(radius)) : 1;
+  const y = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < d; t++) y[i * d + t] = (x[i * d + t] - mean[t]) * scale;
+  }
+  return { mean, y, scale, direct };
+}
+
 /** An operand or result of the product, in its precision. */
 type GemmBuffer = Float64Array | Float32Array;
 

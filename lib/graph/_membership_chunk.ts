@@ -37,7 +37,8 @@
  *
  * @module
  */
-import { fillUpperNoise, type NoiseName, noiseScore } from "../core/noise.ts";
+import { fillUpperNoise, noiseScore } from "../core/noise.ts";
+import type { ChunkAnswer, NoiseChunk } from "../core/_worker_pool.ts";
 import { foldIn } from "../core/random.ts";
 import type { Hierarchy } from "../forest/spanning_forest.ts";
 import { unsafeForestHierarchyOnGraph } from "../forest/spanning_forest_on_graph.ts";
@@ -49,9 +50,7 @@ const POINT_STREAM = 0x6d656d62;
 export const CUT_K = 0, CUT_THRESHOLD = 1, CUT_MIN_SIZE = 2;
 
 /** One chunk of samples of a membership estimate. */
-export interface MembershipChunkRequest {
-  /** Request id, echoed back. */
-  readonly id: number;
+export interface MembershipChunkRequest extends NoiseChunk {
   /** Training points and the fitted graph's edges and similarities. */
   readonly n: number;
   readonly from: Int32Array;
@@ -74,20 +73,10 @@ export interface MembershipChunkRequest {
   readonly similarity: Float64Array | null;
   /** points × (K + 1) cotangent (last column: outlier), or null for no gradient. */
   readonly cotangent: Float64Array | null;
-  /** Noise scale, distribution, antithetic pairs, seed of the whole estimate. */
-  readonly epsilon: number;
-  readonly noise: NoiseName;
-  readonly antithetic: boolean;
-  readonly seed: number;
-  /** Samples [lo, hi) (lo even when antithetic). */
-  readonly lo: number;
-  readonly hi: number;
 }
 
 /** The chunk's sums. */
-export interface MembershipChunkResult {
-  /** Request id. */
-  readonly id: number;
+export interface MembershipChunkResult extends ChunkAnswer {
   /** points × (K + 1): samples whose vote was each cluster (last column: no training point). */
   readonly counts: Float64Array;
   /** points × m: Σ_b sign γ_{w_b} ∇ν(ζ_b), or empty without a cotangent. */
@@ -96,8 +85,6 @@ export interface MembershipChunkResult {
   readonly plain: Float64Array;
   /** points: Σ_b γ_{w_b}, or empty. */
   readonly payoff: Float64Array;
-  /** Error message when the chunk failed. */
-  readonly error?: string;
 }
 
 /** Union–find over a typed array (path halving), with sizes. */

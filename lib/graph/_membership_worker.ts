@@ -6,23 +6,16 @@
  *
  * @module
  */
-import { type MembershipChunkRequest, runMembershipChunk } from "./_membership_chunk.ts";
+import { serveChunks } from "../core/_worker_pool.ts";
+import {
+  type MembershipChunkRequest,
+  type MembershipChunkResult,
+  runMembershipChunk,
+} from "./_membership_chunk.ts";
 
-const scope = globalThis as unknown as {
-  onmessage: ((e: MessageEvent<MembershipChunkRequest>) => void) | null;
-  postMessage: (message: unknown, transfer: Transferable[]) => void;
-};
-scope.onmessage = (e) => {
-  try {
-    const out = runMembershipChunk(e.data);
-    const buffers = [out.counts, out.weighted, out.plain, out.payoff].map((a) => a.buffer);
-    scope.postMessage(out, buffers as ArrayBuffer[]);
-  } catch (err) {
-    const empty = new Float64Array(0);
-    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    scope.postMessage(
-      { id: e.data.id, counts: empty, weighted: empty, plain: empty, payoff: empty, error },
-      [],
-    );
-  }
-};
+serveChunks<MembershipChunkRequest, MembershipChunkResult>(runMembershipChunk, [
+  "counts",
+  "weighted",
+  "plain",
+  "payoff",
+]);

@@ -56,7 +56,7 @@
 import { assertIntegerInRange, show } from "../core/errors.ts";
 import { type PointsLike, toRectMatrix } from "../core/rect_matrix.ts";
 import { checkGemm, jsGemm, type NeighbourGemm } from "./_neighbour_gemm.ts";
-import { screenedNeighbours } from "./_gemm_screen.ts";
+import { centreAndScale, screenedNeighbours } from "./_gemm_screen.ts";
 import { type Neighbours, pairwiseNeighbours, type ProgressCallback } from "./_neighbour_lists.ts";
 
 export {
@@ -146,25 +146,12 @@ export function exactNeighbours(
   if (n === 1) return { n, k, index, distance2 };
 
   // Centre and scale by a power of two (exact) so that the largest norm is in (1/2, 1].
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += x[i * d + t];
-  for (let t = 0; t < d; t++) mean[t] /= n;
-  let big = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += (x[i * d + t] - mean[t]) ** 2;
-    if (s > big) big = s;
-  }
-  const radius = Math.sqrt(big);
-  if (!(radius === 0 || (radius >= 2 ** -500 && radius <= 2 ** 500))) {
+  const { y, scale, direct } = centreAndScale(x, n, d);
+  if (direct) {
     pairwiseNeighbours(x, n, d, k, index, distance2, onProgress);
     return { n, k, index, distance2 };
   }
-  const scale = radius > 0 ? 2 ** -Math.ceil(Math.log2(radius)) : 1, scale2 = scale * scale;
-  const y = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < d; t++) y[i * d + t] = (x[i * d + t] - mean[t]) * scale;
-  }
+  const scale2 = scale * scale;
   screenedNeighbours(x, y, n, d, k, scale2, gemm, B, index, distance2, onProgress);
   return { n, k, index, distance2 };
 }

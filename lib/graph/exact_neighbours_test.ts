@@ -8,6 +8,7 @@ import {
   pairwiseExactNeighbours,
 } from "./exact_neighbours.ts";
 import { rectFromData } from "../core/rect_matrix.ts";
+import { bruteForceNeighbours } from "../../props/brute_force.ts";
 
 /** Reproducible uniform numbers (LCG). */
 function uniform(seed: number): () => number {
@@ -18,31 +19,9 @@ function uniform(seed: number): () => number {
   };
 }
 
-/**
- * The oracle: for every point, all n − 1 distances ‖x_i − x_j‖² (summed coordinate by
- * coordinate, the arithmetic of any direct evaluation), sorted by (distance, index), cut at k.
- */
-function bruteForce(x: Float64Array, n: number, d: number, k: number): Neighbours {
-  const index = new Int32Array(n * k), distance2 = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    const all: [number, number][] = [];
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const v = x[i * d + t] - x[j * d + t];
-        s += v * v;
-      }
-      all.push([s, j]);
-    }
-    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let t = 0; t < k; t++) {
-      distance2[i * k + t] = all[t][0];
-      index[i * k + t] = all[t][1];
-    }
-  }
-  return { n, k, index, distance2 };
-}
+/** The oracle: every point's n − 1 distances, sorted by (distance, index), cut at k. */
+const bruteForce = (x: Float64Array, n: number, d: number, k: number): Neighbours =>
+  bruteForceNeighbours(x, n, x, n, d, k, true);
 
 function assertSame(got: Neighbours, want: Neighbours, what: string): void {
   assert.equal(got.n, want.n, what);

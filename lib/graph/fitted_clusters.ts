@@ -44,7 +44,7 @@ import { chooseK, cutAtMinSize, kAtThreshold } from "../forest/hierarchy.ts";
 import { type Hierarchy, labelsAt } from "../forest/spanning_forest.ts";
 import type { NeighbourGemm, ProgressCallback } from "./exact_neighbours.ts";
 import type { Graph } from "./graph.ts";
-import { type ClusterMethod, clusterPoints } from "./cluster_points.ts";
+import { type ClusterMethod, clusterPoints, type ClusterPointsOptions } from "./cluster_points.ts";
 import { type NeighbourIndex, neighbourIndex, queryNeighbours } from "./neighbour_index.ts";
 
 /** How similarities are measured (module doc). */
@@ -82,8 +82,11 @@ export type ClusterCut =
     readonly minSize: number;
   };
 
-/** Options of {@link fitClusters}: the cut, the similarities and how Σ is represented. */
-export interface FitClustersOptions {
+/**
+ * Options of {@link fitClusters}: the cut, the similarities and how Σ is represented (the
+ * options of `clusterPoints`; its `gemm` serves the fit's searches and assignment's).
+ */
+export interface FitClustersOptions extends ClusterPointsOptions {
   /** Number of clusters, or "largest-gap" to choose it from the hierarchy (`chooseK`). */
   readonly k?: number | "largest-gap";
   /** Similarity threshold θ instead of k (Σ's units: −distance², or 2 cos − 2). */
@@ -96,18 +99,6 @@ export interface FitClustersOptions {
   readonly standardise?: boolean;
   /** Names of the d columns, kept in the model so that new data can be checked against them. */
   readonly columns?: readonly string[];
-  /** Representation of Σ, as `clusterPoints` (default "auto"). */
-  readonly method?: ClusterMethod;
-  /** Neighbours per point of the kNN graphs (default 15). */
-  readonly neighbours?: number;
-  /** HDBSCAN's min_samples: mutual reachability with this core neighbour. */
-  readonly minSamples?: number;
-  /** Matrix product of the exact neighbour searches (fit and assignment). */
-  readonly gemm?: NeighbourGemm;
-  /** Seed of NN-descent (default 0). */
-  readonly seed?: number;
-  /** Called on progress of long stages. */
-  readonly onProgress?: ProgressCallback;
 }
 
 /**

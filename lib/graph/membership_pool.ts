@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { assertIntegerInRange } from "../core/errors.ts";
+import { ChunkWorkers, shared } from "../core/_worker_pool.ts";
 import type { PointsLike } from "../core/rect_matrix.ts";
 import type { FittedClusters } from "./fitted_clusters.ts";
 import {
@@ -21,15 +21,6 @@ import {
   prepareMembership,
 } from "./membership.ts";
 import type { MembershipChunkRequest, MembershipChunkResult } from "./_membership_chunk.ts";
-
-function shared<T extends Int32Array | Float64Array>(a: T): T {
-  if (typeof SharedArrayBuffer !== "function" || a.buffer instanceof SharedArrayBuffer) return a;
-  const out = new (a.constructor as { new (b: SharedArrayBuffer): T })(
-    new SharedArrayBuffer(a.byteLength),
-  );
-  out.set(a as never);
-  return out;
-}
 
 /**
  * Module workers computing cluster probabilities. Create with
@@ -52,30 +43,10 @@ function shared<T extends Int32Array | Float64Array>(a: T): T {
  * ```
  */
 export class MembershipWorkerPool {
-  readonly #workers: Worker[];
-  readonly #pending = new Map<
-    number,
-    { resolve: (r: MembershipChunkResult) => void; reject: (e: Error) => void }
-  >();
-  #nextId = 0;
+  readonly #workers: ChunkWorkers<MembershipChunkRequest, MembershipChunkResult>;
 
-  private constructor(workers: Worker[]) {
+  private constructor(workers: ChunkWorkers<MembershipChunkRequest, MembershipChunkResult>) {
     this.#workers = workers;
-    for (const w of workers) {
-      w.onmessage = (e: MessageEvent<MembershipChunkResult>) => {
-        const p = this.#pending.get(e.data.id);
-        if (!p) return;
-        this.#pending.delete(e.data.id);
-        if (e.data.error !== undefined) p.reject(new Error(e.data.error));
-        else p.resolve(e.data);
-      };
-      w.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        const error = new Error(`Membership worker failed: ${e.message}`);
-        for (const p of this.#pending.values()) p.reject(error);
-        this.#pending.clear();
-      };
-    }
   }
 
   /**
@@ -92,16 +63,13 @@ export class MembershipWorkerPool {
    * ```
    */
   static create(size: number): MembershipWorkerPool {
-    assertIntegerInRange("size", size, 1, 256);
     const url = new URL("./_membership_worker.ts", import.meta.url);
-    return new MembershipWorkerPool(
-      Array.from({ length: size }, () => new Worker(url, { type: "module" })),
-    );
+    return new MembershipWorkerPool(new ChunkWorkers(url, size, "membership"));
   }
 
   /** Number of workers. */
   get size(): number {
-    return this.#workers.length;
+    return this.#workers.size;
   }
 
   async #run(
@@ -112,7 +80,7 @@ export class MembershipWorkerPool {
   ): Promise<Membership | MembershipWithVjp> {
     const prepared = prepareMembership(model, points, options, cotangent);
     const r = prepared.request;
-    const share = this.#workers.length > 1;
+    const share = this.#workers.size > 1;
     const base: Omit<MembershipChunkRequest, "id" | "lo" | "hi"> = share
       ? {
         ...r,
@@ -125,14 +93,9 @@ export class MembershipWorkerPool {
         cotangent: r.cotangent && shared(r.cotangent),
       }
       : r;
-    const jobs = prepared.chunks.map(([lo, hi], c) => {
-      const request: MembershipChunkRequest = { ...base, id: this.#nextId++, lo, hi };
-      return new Promise<MembershipChunkResult>((resolve, reject) => {
-        this.#pending.set(request.id, { resolve, reject });
-        this.#workers[c % this.#workers.length].postMessage(request);
-      });
-    });
-    return combineMembership(model, prepared, await Promise.all(jobs));
+    const requests = prepared.chunks.map(([lo, hi]) => ({ ...base, lo, hi }));
+    const results = await this.#workers.run(requests);
+    return combineMembership(model, prepared, results);
   }
 
   /**
@@ -181,9 +144,6 @@ export class MembershipWorkerPool {
    * ```
    */
   terminate(): void {
-    for (const w of this.#workers) w.terminate();
-    const error = new Error("The membership worker pool was terminated");
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
+    this.#workers.terminate();
   }
 }

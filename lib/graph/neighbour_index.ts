@@ -40,7 +40,7 @@ import { assertIntegerInRange, show } from "../core/errors.ts";
 import { type PointsLike, type RectMatrix, toRectMatrix } from "../core/rect_matrix.ts";
 import { DEFAULT_BLOCK_SIZE } from "./exact_neighbours.ts";
 import { checkGemm, type GemmAbT, jsGemm, type NeighbourGemm } from "./_neighbour_gemm.ts";
-import { BALL_SLACK, TINY32, TINY64, U32, U64 } from "./_gemm_screen.ts";
+import { BALL_SLACK, centreAndScale, TINY32, TINY64, U32, U64 } from "./_gemm_screen.ts";
 import { localityOrder } from "./_locality_order.ts";
 import {
   type Neighbours,
@@ -127,22 +127,7 @@ export function neighbourIndex(
   assertIntegerInRange("blockSize", B, 1, 1 << 14);
   const n = p.rows, d = p.cols, x = p.data;
   if (options.order !== undefined) assertPermutation("order", options.order, n);
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += x[i * d + t];
-  for (let t = 0; t < d; t++) mean[t] /= n;
-  let big = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let t = 0; t < d; t++) s += (x[i * d + t] - mean[t]) ** 2;
-    if (s > big) big = s;
-  }
-  const radius = Math.sqrt(big);
-  const direct = !(radius === 0 || (radius >= 2 ** -500 && radius <= 2 ** 500));
-  const scale = radius > 0 && !direct ? 2 ** -Math.ceil(Math.log2(radius)) : 1;
-  const scaled = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < d; t++) scaled[i * d + t] = (x[i * d + t] - mean[t]) * scale;
-  }
+  const { mean, y: scaled, scale, direct } = centreAndScale(x, n, d);
   const perm = options.order?.slice() ?? localityOrder(scaled, n, d, B);
   const y = new Float64Array(n * d), norm2 = new Float64Array(n), norm = new Float64Array(n);
   for (let q = 0; q < n; q++) {

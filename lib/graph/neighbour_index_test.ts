@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { NeighbourGemm, Neighbours } from "./exact_neighbours.ts";
 import { neighbourIndex, queryNeighbours } from "./neighbour_index.ts";
 import { rectFromData } from "../core/rect_matrix.ts";
+import { bruteForceNeighbours } from "../../props/brute_force.ts";
 
 /** Reproducible uniform numbers (LCG). */
 function uniform(seed: number): () => number {
@@ -12,37 +13,8 @@ function uniform(seed: number): () => number {
   };
 }
 
-/**
- * The oracle: every query's n distances ‖q − x_j‖² summed coordinate by coordinate, sorted by
- * (distance, index), cut at k.
- */
-function bruteForce(
-  ref: Float64Array,
-  n: number,
-  queries: Float64Array,
-  nq: number,
-  d: number,
-  k: number,
-): Neighbours {
-  const index = new Int32Array(nq * k), distance2 = new Float64Array(nq * k);
-  for (let i = 0; i < nq; i++) {
-    const all: [number, number][] = [];
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const v = queries[i * d + t] - ref[j * d + t];
-        s += v * v;
-      }
-      all.push([s, j]);
-    }
-    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let t = 0; t < k; t++) {
-      distance2[i * k + t] = all[t][0];
-      index[i * k + t] = all[t][1];
-    }
-  }
-  return { n: nq, k, index, distance2 };
-}
+/** The oracle: every query's n distances, sorted by (distance, index), cut at k. */
+const bruteForce = bruteForceNeighbours;
 
 function assertSame(got: Neighbours, want: Neighbours, what: string): void {
   assert.equal(got.n, want.n, what);

@@ -11,7 +11,7 @@
  * @module
  */
 import { show } from "../core/errors.ts";
-import type { Matrix } from "../core/matrix.ts";
+import { assertMatrixShape, type Matrix } from "../core/matrix.ts";
 
 /** Labels re-indexed to 0..k−1 (by first appearance) together with k. */
 interface DenseLabels {
@@ -107,21 +107,8 @@ export function connectivityFromLabels(labels: ArrayLike<number>): Matrix {
 
 /** Checks a connectivity-like matrix: shape and entries in [0, 1]. */
 function assertConnectivity(name: string, m: unknown): asserts m is Matrix {
-  if (typeof m !== "object" || m === null) {
-    throw new TypeError(`Expected ${name} to be a Matrix {n, data}, got ${show(m)}`);
-  }
-  const { n, data } = m as Partial<Matrix>;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Invalid ${name}.n = ${show(n)}: n must be a positive integer`);
-  }
-  if (!(data instanceof Float64Array)) {
-    throw new TypeError(`Expected ${name}.data to be a Float64Array, got ${show(data)}`);
-  }
-  if (data.length !== n * n) {
-    throw new RangeError(
-      `Invalid ${name}: data has length ${data.length} but n * n = ${n * n} (not square)`,
-    );
-  }
+  assertMatrixShape(name, m);
+  const { n, data } = m;
   for (let k = 0; k < data.length; k++) {
     const v = data[k];
     if (!(v >= 0 && v <= 1)) {

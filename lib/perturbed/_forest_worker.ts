@@ -6,23 +6,7 @@
  *
  * @module
  */
-import { type ChunkRequest, runChunk } from "./forest_pool.ts";
+import { serveChunks } from "../core/_worker_pool.ts";
+import { type ChunkRequest, type ChunkResult, runChunk } from "./forest_pool.ts";
 
-const scope = globalThis as unknown as {
-  onmessage: ((e: MessageEvent<ChunkRequest>) => void) | null;
-  postMessage: (message: unknown, transfer: Transferable[]) => void;
-};
-scope.onmessage = (e) => {
-  try {
-    const out = runChunk(e.data);
-    const buffers = [out.adjacency, out.connectivity, out.values].map((a) => a.buffer);
-    scope.postMessage(out, buffers as ArrayBuffer[]);
-  } catch (err) {
-    const empty = new Float64Array(0);
-    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    scope.postMessage(
-      { id: e.data.id, adjacency: empty, connectivity: empty, values: empty, error },
-      [],
-    );
-  }
-};
+serveChunks<ChunkRequest, ChunkResult>(runChunk, ["adjacency", "connectivity", "values"]);

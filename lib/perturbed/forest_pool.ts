@@ -21,7 +21,7 @@ import {
 } from "../constrained/constrained_forest.ts";
 import { assertIntegerInRange } from "../core/errors.ts";
 import { assertSimilarity, fromData, type Matrix } from "../core/matrix.ts";
-import { addScaledUpperNoise, type NoiseName, upperTriangleSize } from "../core/noise.ts";
+import { addScaledUpperNoise, upperTriangleSize } from "../core/noise.ts";
 import { unsafeMaxSpanningForest } from "../forest/spanning_forest.ts";
 import {
   accumulateEdges,
@@ -33,11 +33,10 @@ import {
   symmetricMean,
 } from "./perturbed.ts";
 import { forEachNoiseDraw } from "./_noise_draws.ts";
+import { type ChunkAnswer, ChunkWorkers, type NoiseChunk, shared } from "../core/_worker_pool.ts";
 
 /** One chunk of samples, as posted by the pool. */
-export interface ChunkRequest {
-  /** Request id, echoed back. */
-  readonly id: number;
+export interface ChunkRequest extends NoiseChunk {
   /** Number of points. */
   readonly n: number;
   /** Σ, n × n row-major (a SharedArrayBuffer view when the pool could share it). */
@@ -46,32 +45,16 @@ export interface ChunkRequest {
   readonly k: number;
   /** M_Ω entries (n × n) for the constrained solver, or null for the unconstrained one. */
   readonly constraints: Int8Array | null;
-  /** Noise scale ε. */
-  readonly epsilon: number;
-  /** Noise distribution. */
-  readonly noise: NoiseName;
-  /** Antithetic pairs. */
-  readonly antithetic: boolean;
-  /** Seed of the whole estimate. */
-  readonly seed: number;
-  /** First sample of the chunk (even when antithetic). */
-  readonly lo: number;
-  /** One past the last sample of the chunk. */
-  readonly hi: number;
 }
 
 /** The chunk's sums: upper-triangle counts and the value of each sample, in sample order. */
-export interface ChunkResult {
-  /** Request id. */
-  readonly id: number;
+export interface ChunkResult extends ChunkAnswer {
   /** Σ_b A_b over the chunk (upper triangle, i < j), n × n. */
   readonly adjacency: Float64Array;
   /** Σ_b [same cluster]_b over the chunk (upper triangle), n × n. */
   readonly connectivity: Float64Array;
   /** ⟨A_b, Σ + εZ_b⟩ for b = lo..hi−1. */
   readonly values: Float64Array;
-  /** Error message when the chunk failed. */
-  readonly error?: string;
 }
 
 /**
@@ -150,30 +133,10 @@ export interface PoolEstimateOptions extends PerturbedOptions {
  * @category Perturbed forests
  */
 export class ForestWorkerPool {
-  readonly #workers: Worker[];
-  readonly #pending = new Map<
-    number,
-    { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }
-  >();
-  #nextId = 0;
+  readonly #workers: ChunkWorkers<ChunkRequest, ChunkResult>;
 
-  private constructor(workers: Worker[]) {
+  private constructor(workers: ChunkWorkers<ChunkRequest, ChunkResult>) {
     this.#workers = workers;
-    for (const w of workers) {
-      w.onmessage = (e: MessageEvent<ChunkResult>) => {
-        const p = this.#pending.get(e.data.id);
-        if (!p) return;
-        this.#pending.delete(e.data.id);
-        if (e.data.error !== undefined) p.reject(new Error(e.data.error));
-        else p.resolve(e.data);
-      };
-      w.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        const error = new Error(`Forest worker failed: ${e.message}`);
-        for (const p of this.#pending.values()) p.reject(error);
-        this.#pending.clear();
-      };
-    }
   }
 
   /**
@@ -191,16 +154,13 @@ export class ForestWorkerPool {
    * ```
    */
   static create(size: number): ForestWorkerPool {
-    assertIntegerInRange("size", size, 1, 256);
     const url = new URL("./_forest_worker.ts", import.meta.url);
-    return new ForestWorkerPool(
-      Array.from({ length: size }, () => new Worker(url, { type: "module" })),
-    );
+    return new ForestWorkerPool(new ChunkWorkers(url, size, "forest"));
   }
 
   /** Number of workers. */
   get size(): number {
-    return this.#workers.length;
+    return this.#workers.size;
   }
 
   /**
@@ -239,20 +199,15 @@ export class ForestWorkerPool {
     const n = sigma.n;
     assertIntegerInRange("k", opts.k, 1, n, `for n = ${n}`);
     if (opts.constraints !== undefined) assertConstraints("constraints", opts.constraints, n);
-    let shared = sigma.data;
-    if (typeof SharedArrayBuffer === "function" && this.#workers.length > 1) {
-      shared = new Float64Array(new SharedArrayBuffer(8 * n * n));
-      shared.set(sigma.data);
-    }
+    const data = this.#workers.size > 1 ? shared(sigma.data) : sigma.data;
     // Contiguous chunks, even-aligned so that an antithetic pair never straddles two workers.
-    const chunks = Math.min(this.#workers.length, o.samples);
+    const chunks = Math.min(this.#workers.size, o.samples);
     const step = 2 * Math.ceil(o.samples / chunks / 2);
-    const jobs: Promise<ChunkResult>[] = [];
-    for (let c = 0, lo = 0; lo < o.samples; c++, lo += step) {
-      const request: ChunkRequest = {
-        id: this.#nextId++,
+    const requests: Omit<ChunkRequest, "id">[] = [];
+    for (let lo = 0; lo < o.samples; lo += step) {
+      requests.push({
         n,
-        sigma: shared,
+        sigma: data,
         k: opts.k,
         constraints: opts.constraints?.data ?? null,
         epsilon: o.epsilon,
@@ -261,15 +216,9 @@ export class ForestWorkerPool {
         seed,
         lo,
         hi: Math.min(o.samples, lo + step),
-      };
-      jobs.push(
-        new Promise<ChunkResult>((resolve, reject) => {
-          this.#pending.set(request.id, { resolve, reject });
-          this.#workers[c % this.#workers.length].postMessage(request);
-        }),
-      );
+      });
     }
-    const results = await Promise.all(jobs);
+    const results = await this.#workers.run(requests);
     const adjacency = new Float64Array(n * n), connectivity = new Float64Array(n * n);
     let value = 0;
     for (const r of results) {
@@ -298,9 +247,6 @@ export class ForestWorkerPool {
    * ```
    */
   terminate(): void {
-    for (const w of this.#workers) w.terminate();
-    const error = new Error("The forest worker pool was terminated");
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
+    this.#workers.terminate();
   }
 }
