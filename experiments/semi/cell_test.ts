@@ -5,36 +5,20 @@ import { semiCommand } from "./flags.ts";
 import { runSemiCell } from "./cell.ts";
 import { main } from "./main.ts";
 import type { CellResult, SemiConfig } from "./cell.ts";
+import { tinyRunFlags } from "../train/testdata/tiny_mnist.ts";
 
 /** A tiny cpu cell: 3000 training images, 70 labels, 3 steps of batches of 32, 4 samples. */
 const tinySemi = (out: string) => [
-  "--backend",
-  "cpu",
-  "--model",
-  "mlp",
-  "--embedding-dim",
-  "8",
-  "--train-limit",
-  "3000",
+  ...tinyRunFlags({
+    out,
+    trainLimit: 3000,
+    samples: 4,
+    steps: 3,
+    checkpointEvery: 3,
+    evalBatches: 1,
+  }),
   "--n-labelled",
   "70",
-  "--batch-size",
-  "32",
-  "--samples",
-  "4",
-  "--steps",
-  "3",
-  "--eval-every",
-  "3",
-  "--checkpoint-every",
-  "3",
-  "--eval-batches",
-  "1",
-  "--test-batches",
-  "1",
-  "--quiet",
-  "--out",
-  out,
 ];
 
 Deno.test("exp:semi smoke run: one cell, both methods trained, probed and written", async () => {
