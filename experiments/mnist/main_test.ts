@@ -32,6 +32,7 @@ const figures = (d: RunSummary["datasetLevel"]) =>
     ? undefined
     : { ...d, seconds: null, embedSeconds: null, trainEmbedSeconds: null, knnProduct: null };
 
+// One test with steps, about 150 lines: every step reads the same 6-step run.
 Deno.test("exp:mnist smoke run (6 steps, cpu, tiny subset)", async (t) => {
   const out = await Deno.makeTempDir();
   try {

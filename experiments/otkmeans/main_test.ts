@@ -42,76 +42,76 @@ async function assertSummary(out: string, objective: string): Promise<void> {
   }
 }
 
-Deno.test("exp:otkmeans", async (t) => {
-  await tf.setBackend("cpu");
-
-  await t.step("self-label loss: gradients match finite differences, collapse costs log k", () => {
-    const z = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3], [1, 1]];
-    const c = [[0.2, 0.1], [-0.5, 0.4], [0.9, 0.8]];
-    const plan = otKMeansLoss(z, c, { epsilon: 0.2, tol: 1e-12, maxIters: 100000 }).sinkhorn.plan;
-    const tau = 0.7;
-    const at = selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, tau);
-    const h = 1e-6;
-    const check = (which: "z" | "c", pts: number[][], grad: Float64Array) => {
-      for (let i = 0; i < pts.length; i++) {
-        for (let t = 0; t < 2; t++) {
-          const plus = pts.map((r) => [...r]), minus = pts.map((r) => [...r]);
-          plus[i]![t]! += h;
-          minus[i]![t]! -= h;
-          const f = (p: number[][]) =>
-            selfLabelLoss(
-              rectMatrix(which === "z" ? p : z),
-              rectMatrix(which === "c" ? p : c),
-              plan,
-              tau,
-            )
-              .loss;
-          const fd = (f(plus) - f(minus)) / (2 * h);
-          const g = grad[i * 2 + t]!;
-          assert.ok(
-            Math.abs(fd - g) < 1e-6 * (1 + Math.abs(g)),
-            `${which}[${i}][${t}]: ${fd} vs ${g}`,
-          );
-        }
+Deno.test("exp:otkmeans: self-label loss: gradients match finite differences, collapse costs log k", () => {
+  const z = [[0.5, -0.2], [0.1, 0.7], [-0.4, 0.3], [1, 1]];
+  const c = [[0.2, 0.1], [-0.5, 0.4], [0.9, 0.8]];
+  const plan = otKMeansLoss(z, c, { epsilon: 0.2, tol: 1e-12, maxIters: 100000 }).sinkhorn.plan;
+  const tau = 0.7;
+  const at = selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, tau);
+  const h = 1e-6;
+  const check = (which: "z" | "c", pts: number[][], grad: Float64Array) => {
+    for (let i = 0; i < pts.length; i++) {
+      for (let t = 0; t < 2; t++) {
+        const plus = pts.map((r) => [...r]), minus = pts.map((r) => [...r]);
+        plus[i]![t]! += h;
+        minus[i]![t]! -= h;
+        const f = (p: number[][]) =>
+          selfLabelLoss(
+            rectMatrix(which === "z" ? p : z),
+            rectMatrix(which === "c" ? p : c),
+            plan,
+            tau,
+          )
+            .loss;
+        const fd = (f(plus) - f(minus)) / (2 * h);
+        const g = grad[i * 2 + t]!;
+        assert.ok(
+          Math.abs(fd - g) < 1e-6 * (1 + Math.abs(g)),
+          `${which}[${i}][${t}]: ${fd} vs ${g}`,
+        );
       }
-    };
-    check("z", z, at.gradPoints.data);
-    check("c", c, at.gradCentroids.data);
-    // Every point on every centroid: p is uniform whatever the plan, L = log k, zero gradient.
-    const same = [[0.3, 0.3], [0.3, 0.3], [0.3, 0.3], [0.3, 0.3]];
-    const collapsed = selfLabelLoss(rectMatrix(same), rectMatrix(same.slice(0, 3)), plan, tau);
-    assert.ok(Math.abs(collapsed.loss - Math.log(3)) < 1e-12);
-    assert.throws(() => selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, 0), /temperature/);
-  });
+    }
+  };
+  check("z", z, at.gradPoints.data);
+  check("c", c, at.gradCentroids.data);
+  // Every point on every centroid: p is uniform whatever the plan, L = log k, zero gradient.
+  const same = [[0.3, 0.3], [0.3, 0.3], [0.3, 0.3], [0.3, 0.3]];
+  const collapsed = selfLabelLoss(rectMatrix(same), rectMatrix(same.slice(0, 3)), plan, tau);
+  assert.ok(Math.abs(collapsed.loss - Math.log(3)) < 1e-12);
+  assert.throws(() => selfLabelLoss(rectMatrix(z), rectMatrix(c), plan, 0), /temperature/);
+});
 
-  await t.step("ε schedule: constant, or geometric from the initialisation to --epsilon", () => {
-    const cfg = { epsilon: 0.01, epsilonStart: 1, warmupSteps: 10, steps: 21 };
-    assert.equal(epsilonAt({ ...cfg, epsilonStart: 0 }, 15), 0.01);
-    assert.equal(epsilonAt(cfg, 0), 1);
-    assert.equal(epsilonAt(cfg, 10), 1);
-    assert.ok(Math.abs(epsilonAt(cfg, 15) - 0.1) < 1e-12);
-    assert.ok(Math.abs(epsilonAt(cfg, 20) - 0.01) < 1e-12);
-  });
+Deno.test("exp:otkmeans: ε schedule: constant, or geometric from the initialisation to --epsilon", () => {
+  const cfg = { epsilon: 0.01, epsilonStart: 1, warmupSteps: 10, steps: 21 };
+  assert.equal(epsilonAt({ ...cfg, epsilonStart: 0 }, 15), 0.01);
+  assert.equal(epsilonAt(cfg, 0), 1);
+  assert.equal(epsilonAt(cfg, 10), 1);
+  assert.ok(Math.abs(epsilonAt(cfg, 15) - 0.1) < 1e-12);
+  assert.ok(Math.abs(epsilonAt(cfg, 20) - 0.01) < 1e-12);
+});
 
-  await t.step("validation images are held out of training, by seed, disjoint", () => {
-    const cfg = { trainSize: 0, valSize: 100, seed: 3 };
-    const { trainIdx, valIdx } = trainValSplit(1000, cfg);
-    assert.equal(valIdx.length, 100);
-    assert.equal(trainIdx.length, 900);
-    const all = new Set([...trainIdx, ...valIdx]);
-    assert.equal(all.size, 1000, "every image in exactly one split");
-    assert.deepEqual(trainValSplit(1000, cfg), { trainIdx, valIdx });
-    assert.notDeepEqual(trainValSplit(1000, { ...cfg, seed: 4 }).valIdx, valIdx);
-    const sub = trainValSplit(1000, { ...cfg, trainSize: 50 });
-    assert.equal(sub.trainIdx.length, 50);
-    assert.ok(sub.trainIdx.every((i) => !valIdx.includes(i)));
-    // No validation: every image trains, in order (the former behaviour).
-    assert.deepEqual(
-      trainValSplit(10, { ...cfg, valSize: 0 }).trainIdx,
-      Int32Array.from({ length: 10 }, (_, i) => i),
-    );
-    assert.throws(() => trainValSplit(10, { ...cfg, valSize: 10 }), /--val-size 10/);
-  });
+Deno.test("exp:otkmeans: validation images are held out of training, by seed, disjoint", () => {
+  const cfg = { trainSize: 0, valSize: 100, seed: 3 };
+  const { trainIdx, valIdx } = trainValSplit(1000, cfg);
+  assert.equal(valIdx.length, 100);
+  assert.equal(trainIdx.length, 900);
+  const all = new Set([...trainIdx, ...valIdx]);
+  assert.equal(all.size, 1000, "every image in exactly one split");
+  assert.deepEqual(trainValSplit(1000, cfg), { trainIdx, valIdx });
+  assert.notDeepEqual(trainValSplit(1000, { ...cfg, seed: 4 }).valIdx, valIdx);
+  const sub = trainValSplit(1000, { ...cfg, trainSize: 50 });
+  assert.equal(sub.trainIdx.length, 50);
+  assert.ok(sub.trainIdx.every((i) => !valIdx.includes(i)));
+  // No validation: every image trains, in order (the former behaviour).
+  assert.deepEqual(
+    trainValSplit(10, { ...cfg, valSize: 0 }).trainIdx,
+    Int32Array.from({ length: 10 }, (_, i) => i),
+  );
+  assert.throws(() => trainValSplit(10, { ...cfg, valSize: 10 }), /--val-size 10/);
+});
+
+Deno.test("exp:otkmeans smoke runs: one run directory read by every step", async (t) => {
+  await tf.setBackend("cpu");
 
   const out = await Deno.makeTempDir({ prefix: "otkmeans_smoke_" });
   try {

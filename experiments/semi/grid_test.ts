@@ -211,162 +211,160 @@ Deno.test("semi grid: failed and killed cells", async (t) => {
   }
 });
 
-Deno.test("semi grid: cells, command line and the runSemiCell adapter", async (t) => {
-  await t.step("gridCells validates and deduplicates", () => {
-    assert.equal(gridCells([100, 100, 250], [0], [0]).length, 2);
-    assert.throws(() => gridCells([], [0], [0]), /Invalid nLabelled: expected at least one/);
-    assert.throws(() => gridCells([100], [10], [0]), /withheld\[0\] = 10/);
-    assert.throws(() => gridCells([0], [0], [0]), /nLabelled\[0\] = 0/);
-  });
+Deno.test("semi grid: gridCells validates and deduplicates", () => {
+  assert.equal(gridCells([100, 100, 250], [0], [0]).length, 2);
+  assert.throws(() => gridCells([], [0], [0]), /Invalid nLabelled: expected at least one/);
+  assert.throws(() => gridCells([100], [10], [0]), /withheld\[0\] = 10/);
+  assert.throws(() => gridCells([0], [0], [0]), /nLabelled\[0\] = 0/);
+});
 
-  await t.step("flags: subsets, defaults, unknown flags", () => {
-    const r = parseFlags(semiGridCommand, ["--nl", "100,500", "--kw", "0,3", "--seeds", "0,1"]);
-    assert.ok(E.isRight(r) && r.right._tag === "Config");
-    const c = r.right.config;
-    assert.deepEqual([c.nl, c.kw, c.seeds, c.out], [
-      [100, 500],
-      [0, 3],
-      [0, 1],
-      "results/semi-grid",
+Deno.test("semi grid: flags: subsets, defaults, unknown flags", () => {
+  const r = parseFlags(semiGridCommand, ["--nl", "100,500", "--kw", "0,3", "--seeds", "0,1"]);
+  assert.ok(E.isRight(r) && r.right._tag === "Config");
+  const c = r.right.config;
+  assert.deepEqual([c.nl, c.kw, c.seeds, c.out], [
+    [100, 500],
+    [0, 3],
+    [0, 1],
+    "results/semi-grid",
+  ]);
+  assert.equal(c.probeC, 1);
+  const bad = parseFlags(semiGridCommand, ["--n-labelled", "100"]);
+  assert.ok(E.isLeft(bad) && /Unknown flag --n-labelled/.test(bad.left));
+});
+
+Deno.test("semi grid: main runs the chosen subset with a fake runner; --aggregate-only", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const fake = countingRunner();
+    const argv = ["--nl", "100,500", "--kw", "0", "--seeds", "3", "--out", out];
+    const report = await main(argv, fake.run);
+    assert.equal(fake.calls.length, 2);
+    assert.deepEqual(fake.calls.map((c) => c.cell), [
+      { nLabelled: 100, withheld: 0, seed: 3 },
+      { nLabelled: 500, withheld: 0, seed: 3 },
     ]);
-    assert.equal(c.probeC, 1);
-    const bad = parseFlags(semiGridCommand, ["--n-labelled", "100"]);
-    assert.ok(E.isLeft(bad) && /Unknown flag --n-labelled/.test(bad.left));
-  });
-
-  await t.step("main runs the chosen subset with a fake runner; --aggregate-only", async () => {
-    const out = await Deno.makeTempDir();
-    try {
-      const fake = countingRunner();
-      const argv = ["--nl", "100,500", "--kw", "0", "--seeds", "3", "--out", out];
-      const report = await main(argv, fake.run);
-      assert.equal(fake.calls.length, 2);
-      assert.deepEqual(fake.calls.map((c) => c.cell), [
-        { nLabelled: 100, withheld: 0, seed: 3 },
-        { nLabelled: 500, withheld: 0, seed: 3 },
-      ]);
-      assert.equal(report!.aggregate.length, 4);
-      await Deno.remove(`${out}/figure4.svg`);
-      const again = await main([...argv, "--aggregate-only"], () => {
-        throw new Error("must not train");
-      });
-      assert.equal(again!.aggregate.length, 4);
-      assert.ok(await exists(`${out}/figure4.svg`));
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
-  });
-
-  await t.step("cellConfig hands runSemiCell the cell, its run directory and resume", () => {
-    const r = parseFlags(semiGridCommand, ["--steps", "7", "--preset", "quick"]);
-    assert.ok(E.isRight(r) && r.right._tag === "Config");
-    const c = cellConfig(r.right.config, { nLabelled: 250, withheld: 3, seed: 2 }, {
-      runDir: "x/runs/250-3-2",
-      resume: true,
+    assert.equal(report!.aggregate.length, 4);
+    await Deno.remove(`${out}/figure4.svg`);
+    const again = await main([...argv, "--aggregate-only"], () => {
+      throw new Error("must not train");
     });
-    assert.equal(c.nLabelled, 250);
-    assert.equal(c.withheld, 3);
-    assert.equal(c.seed, 2);
-    assert.equal(c.out, "x/runs/250-3-2");
-    assert.equal(c.resume, true);
-    assert.equal(c.grid, false);
-    assert.equal(c.steps, 7);
-    assert.equal("probeC" in c, false);
-  });
+    assert.equal(again!.aggregate.length, 4);
+    assert.ok(await exists(`${out}/figure4.svg`));
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
 
-  await t.step("exp:semi --grid stands for the same grid configuration", () => {
-    const r = parseFlags(semiCommand, [
-      "--grid",
-      "--grid-n-labelled",
-      "100,250",
-      "--grid-withheld",
-      "3",
-      "--grid-seeds",
-      "2",
-      "--seed",
-      "5",
-      "--steps",
-      "9",
-    ]);
-    assert.ok(E.isRight(r) && r.right._tag === "Config");
-    const c = gridConfigFromSemiConfig(r.right.config as SemiConfig);
-    assert.deepEqual([c.nl, c.kw, c.seeds, c.out], [[100, 250], [3], [5, 6], "results/semi-grid"]);
-    assert.equal(c.steps, 9);
-    assert.equal(c.probeC, semiGridCommand.flags.probeC.default);
-    assert.equal("nLabelled" in c || "grid" in c, false);
-    // Every key is a flag of exp:semi:grid, so the grid runner sees a well-formed config.
-    for (const key of Object.keys(c)) assert.ok(key in semiGridCommand.flags, key);
-    const options = gridOptionsOf(c);
-    assert.deepEqual([options.nLabelled, options.withheld, options.seeds], [[100, 250], [3], [
-      5,
-      6,
-    ]]);
-    assert.equal(options.probe!.maxIters, semiGridCommand.flags.probeMaxIters.default);
+Deno.test("semi grid: cellConfig hands runSemiCell the cell, its run directory and resume", () => {
+  const r = parseFlags(semiGridCommand, ["--steps", "7", "--preset", "quick"]);
+  assert.ok(E.isRight(r) && r.right._tag === "Config");
+  const c = cellConfig(r.right.config, { nLabelled: 250, withheld: 3, seed: 2 }, {
+    runDir: "x/runs/250-3-2",
+    resume: true,
   });
+  assert.equal(c.nLabelled, 250);
+  assert.equal(c.withheld, 3);
+  assert.equal(c.seed, 2);
+  assert.equal(c.out, "x/runs/250-3-2");
+  assert.equal(c.resume, true);
+  assert.equal(c.grid, false);
+  assert.equal(c.steps, 7);
+  assert.equal("probeC" in c, false);
+});
 
-  await t.step("a runSemiCell result maps to an outcome via its embeddings files", async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const write = async (name: string, separation: number) => {
-        const h = embeddings(100, separation, 5), te = embeddings(100, separation, 6);
-        const file = `${dir}/${name}.json`;
-        await Deno.writeTextFile(
-          file,
-          JSON.stringify({
-            dim: 10,
-            holdout: { indices: [], labels: [...h.labels], data: [...h.features.data] },
-            test: { indices: [], labels: [...te.labels], data: [...te.features.data] },
-          }),
-        );
-        return file;
-      };
-      const summary = (precision: number) => ({
-        objective: "cluster",
-        backend: "cpu",
-        stepsDone: 10,
-        stoppedEarly: false,
-        bestStep: 10,
-        bestValError: 0.1,
-        test: { precision, ari: 0.5, nmi: 0.6, acc: 0.7, batches: 2 },
-        timing: {
-          stepSeconds: 0.1,
-          clusterLossSeconds: null,
-          stepsPerSecond: 10,
-          timedSteps: 10,
-          totalSeconds: 1,
-        },
-        numTensors: { afterFirstEval: null, atEnd: 0 },
-      });
-      const method = async (name: string, precision: number, separation: number) => ({
-        summary: summary(precision) as never,
-        clusteringError: 1 - precision,
-        probeTestAccuracy: 0.9,
-        probeConverged: true,
-        embeddingsFile: await write(name, separation),
-      });
-      const outcome = await cellOutcomeFromSemiResult({
-        dataset: "mnist",
-        nLabelled: 100,
-        withheld: 3,
-        withheldClasses: [0, 1, 2],
-        seed: 0,
-        labelledPerClass: 14,
-        ours: await method("ours", 0.95, 2),
-        ce: await method("ce", 0.8, 0.5),
-      });
-      assert.equal(outcome.methods.ours.batchPrecision, 0.95);
-      assert.equal(outcome.methods.ce.nmi, 0.6);
-      const scored = scoreMethod(outcome.methods.ours);
-      assert.equal(scored.probeAccuracy, 1);
-      await Deno.writeTextFile(`${dir}/ours.json`, '{"dim": 10}');
-      await assert.rejects(
-        () => readEmbeddingsFile(`${dir}/ours.json`),
-        /Invalid embeddings .*ours\.json/,
+Deno.test("semi grid: exp:semi --grid stands for the same grid configuration", () => {
+  const r = parseFlags(semiCommand, [
+    "--grid",
+    "--grid-n-labelled",
+    "100,250",
+    "--grid-withheld",
+    "3",
+    "--grid-seeds",
+    "2",
+    "--seed",
+    "5",
+    "--steps",
+    "9",
+  ]);
+  assert.ok(E.isRight(r) && r.right._tag === "Config");
+  const c = gridConfigFromSemiConfig(r.right.config as SemiConfig);
+  assert.deepEqual([c.nl, c.kw, c.seeds, c.out], [[100, 250], [3], [5, 6], "results/semi-grid"]);
+  assert.equal(c.steps, 9);
+  assert.equal(c.probeC, semiGridCommand.flags.probeC.default);
+  assert.equal("nLabelled" in c || "grid" in c, false);
+  // Every key is a flag of exp:semi:grid, so the grid runner sees a well-formed config.
+  for (const key of Object.keys(c)) assert.ok(key in semiGridCommand.flags, key);
+  const options = gridOptionsOf(c);
+  assert.deepEqual([options.nLabelled, options.withheld, options.seeds], [[100, 250], [3], [
+    5,
+    6,
+  ]]);
+  assert.equal(options.probe!.maxIters, semiGridCommand.flags.probeMaxIters.default);
+});
+
+Deno.test("semi grid: a runSemiCell result maps to an outcome via its embeddings files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const write = async (name: string, separation: number) => {
+      const h = embeddings(100, separation, 5), te = embeddings(100, separation, 6);
+      const file = `${dir}/${name}.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({
+          dim: 10,
+          holdout: { indices: [], labels: [...h.labels], data: [...h.features.data] },
+          test: { indices: [], labels: [...te.labels], data: [...te.features.data] },
+        }),
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  });
+      return file;
+    };
+    const summary = (precision: number) => ({
+      objective: "cluster",
+      backend: "cpu",
+      stepsDone: 10,
+      stoppedEarly: false,
+      bestStep: 10,
+      bestValError: 0.1,
+      test: { precision, ari: 0.5, nmi: 0.6, acc: 0.7, batches: 2 },
+      timing: {
+        stepSeconds: 0.1,
+        clusterLossSeconds: null,
+        stepsPerSecond: 10,
+        timedSteps: 10,
+        totalSeconds: 1,
+      },
+      numTensors: { afterFirstEval: null, atEnd: 0 },
+    });
+    const method = async (name: string, precision: number, separation: number) => ({
+      summary: summary(precision) as never,
+      clusteringError: 1 - precision,
+      probeTestAccuracy: 0.9,
+      probeConverged: true,
+      embeddingsFile: await write(name, separation),
+    });
+    const outcome = await cellOutcomeFromSemiResult({
+      dataset: "mnist",
+      nLabelled: 100,
+      withheld: 3,
+      withheldClasses: [0, 1, 2],
+      seed: 0,
+      labelledPerClass: 14,
+      ours: await method("ours", 0.95, 2),
+      ce: await method("ce", 0.8, 0.5),
+    });
+    assert.equal(outcome.methods.ours.batchPrecision, 0.95);
+    assert.equal(outcome.methods.ce.nmi, 0.6);
+    const scored = scoreMethod(outcome.methods.ours);
+    assert.equal(scored.probeAccuracy, 1);
+    await Deno.writeTextFile(`${dir}/ours.json`, '{"dim": 10}');
+    await assert.rejects(
+      () => readEmbeddingsFile(`${dir}/ours.json`),
+      /Invalid embeddings .*ours\.json/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("semi grid: one results directory per grid; Ctrl-C in a cell stops the grid", async () => {

@@ -188,6 +188,11 @@ class Level {
 /**
  * Runs one chunk (module doc). Pure: the same request gives bit-identical results anywhere.
  *
+ * One function of about 240 lines rather than several: every buffer (the local union–find, the
+ * condensed-tree arrays, the per-cluster tallies) is allocated once per chunk and shared by the
+ * per-cut votes, which are inner functions of 20–50 lines (`vote`, `kCutVote`, `minSizeVote`);
+ * the sample loop at the end is what runs them.
+ *
  * @param r The chunk.
  * @returns Its sums.
  *

@@ -259,6 +259,11 @@ function ballGap(e: number, radius: number, slack: number): number {
  * direct distances gives, whatever `gemm` is used (module doc). A query may coincide with a
  * reference point (distance 0 is a neighbour like any other).
  *
+ * About 200 lines in one function: the blocked search at its end keeps some twenty bounds,
+ * operands and norms in one scope for its tight loop (one estimate and one compare per pair),
+ * as the screened search of `_gemm_screen.ts` does; the checks and the query scaling before it
+ * are short.
+ *
  * @param index Reference points from {@link neighbourIndex}.
  * @param queries q × d query coordinates, finite, d as the reference points.
  * @param k Neighbours per query, an integer in [1, n].
