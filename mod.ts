@@ -269,6 +269,8 @@ export {
   type Assignment,
   assignPoints,
   type AssignPointsOptions,
+} from "./lib/graph/assign_points.ts";
+export {
   type ClusterCut,
   fitClusters,
   type FitClustersOptions,

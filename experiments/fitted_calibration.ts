@@ -22,7 +22,8 @@
  * @module
  */
 import { clusteringAccuracy, hungarian } from "../lib/metrics/metrics.ts";
-import { assignPoints, fitClusters, type FittedClusters } from "../lib/graph/fitted_clusters.ts";
+import { fitClusters, type FittedClusters } from "../lib/graph/fitted_clusters.ts";
+import { assignPoints } from "../lib/graph/assign_points.ts";
 import { clusterMembership } from "../lib/graph/membership.ts";
 import type { NeighbourGemm } from "../lib/graph/exact_neighbours.ts";
 import { type Calibration, calibration } from "./calibration.ts";

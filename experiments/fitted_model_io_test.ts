@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assignPoints, fitClusters, type FittedClusters } from "../lib/graph/fitted_clusters.ts";
+import { fitClusters, type FittedClusters } from "../lib/graph/fitted_clusters.ts";
+import { assignPoints } from "../lib/graph/assign_points.ts";
 import { loadFittedClusters, MODEL_FILE, saveFittedClusters } from "./fitted_model_io.ts";
 import { DataFormatError } from "./data/idx.ts";
 

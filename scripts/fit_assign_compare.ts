@@ -27,7 +27,8 @@
  *
  * @module
  */
-import { assignPoints, fitClusters, modelIndex } from "../lib/graph/fitted_clusters.ts";
+import { fitClusters, modelIndex } from "../lib/graph/fitted_clusters.ts";
+import { assignPoints } from "../lib/graph/assign_points.ts";
 import { rectFromData } from "../lib/core/rect_matrix.ts";
 import { standardNormal, streamFor, uniformOpen01 } from "../lib/core/random.ts";
 import { nativeNeighbourGemm } from "../experiments/native_gemm.ts";

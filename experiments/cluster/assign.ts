@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { assignPoints, type FittedClusters } from "../../lib/graph/fitted_clusters.ts";
+import type { FittedClusters } from "../../lib/graph/fitted_clusters.ts";
+import { assignPoints } from "../../lib/graph/assign_points.ts";
 import { MembershipWorkerPool } from "../../lib/graph/membership_pool.ts";
 import { loadFittedClusters } from "../fitted_model_io.ts";
 import { pathExists, toCsv, writeTextAtomic } from "../io.ts";

@@ -19,7 +19,7 @@
  * (λ = −∞ when nothing is cut: k = 1.) Every merge stronger than λ is kept, so every cluster is
  * a union of the single-linkage components above λ.
  *
- * {@link assignPoints}: for a new point x, s* = max_j Σ(x, x_j) over the training points. If
+ * `assignPoints` (`assign_points.ts`): for a new point x, s* = max_j Σ(x, x_j) over the training points. If
  * s* > λ, x takes the label of its most similar training point: single linkage of
  * train ∪ {x} at the same cut puts it there whenever no training point of another cluster is
  * above λ too (x would then bridge two clusters; checked against brute force in the tests).
@@ -42,12 +42,15 @@ import { assertIntegerInRange, show } from "../core/errors.ts";
 import { type PointsLike, type RectMatrix, toRectMatrix } from "../core/rect_matrix.ts";
 import { chooseK, cutAtMinSize, kAtThreshold } from "../forest/hierarchy.ts";
 import { type Hierarchy, labelsAt } from "../forest/spanning_forest.ts";
-import type { NeighbourGemm, ProgressCallback } from "./exact_neighbours.ts";
 import type { Graph } from "./graph.ts";
 import { type ClusterMethod, clusterPoints, type ClusterPointsOptions } from "./cluster_points.ts";
-import { type NeighbourIndex, neighbourIndex, queryNeighbours } from "./neighbour_index.ts";
+import { type NeighbourIndex, neighbourIndex, type queryNeighbours } from "./neighbour_index.ts";
 
-/** How similarities are measured (module doc). */
+/**
+ * How similarities are measured (module doc).
+ *
+ * @category Fitted clusterings
+ */
 export type FitMetric = "sqeuclidean" | "cosine";
 
 const METRICS: readonly FitMetric[] = ["sqeuclidean", "cosine"];
@@ -59,7 +62,11 @@ const CLUSTER_METHODS: readonly ClusterMethod[] = [
   "nn-descent",
 ];
 
-/** The cut of a fitted hierarchy, as resolved by {@link fitClusters}. */
+/**
+ * The cut of a fitted hierarchy, as resolved by {@link fitClusters}.
+ *
+ * @category Fitted clusterings
+ */
 export type ClusterCut =
   | {
     /** k clusters: the first n − k merges. */
@@ -85,6 +92,8 @@ export type ClusterCut =
 /**
  * Options of {@link fitClusters}: the cut, the similarities and how Σ is represented (the
  * options of `clusterPoints`; its `gemm` serves the fit's searches and assignment's).
+ *
+ * @category Fitted clusterings
  */
 export interface FitClustersOptions extends ClusterPointsOptions {
   /** Number of clusters, or "largest-gap" to choose it from the hierarchy (`chooseK`). */
@@ -105,6 +114,8 @@ export interface FitClustersOptions extends ClusterPointsOptions {
  * A fitted clustering: training labels, the cut level λ, and what assigning new points needs.
  * A plain data object (typed arrays, numbers, strings): `fittedClustersToParts` and
  * `fittedClustersFromParts` turn it into a JSON header and arrays and back, bit for bit.
+ *
+ * @category Fitted clusterings
  */
 export interface FittedClusters {
   /** Number of training points. */
@@ -146,29 +157,6 @@ export interface FittedClusters {
   readonly searchOrder: Int32Array;
 }
 
-/** Options of {@link assignPoints}. */
-export interface AssignPointsOptions {
-  /**
-   * A point whose best similarity is not above λ: "reject" → −1 (default for a threshold cut),
-   * "nearest" → its most similar training point's label (default for k cuts).
-   */
-  readonly outliers?: "reject" | "nearest";
-  /** Matrix product of the exact search (default the pure-TypeScript one). */
-  readonly gemm?: NeighbourGemm;
-  /** Progress callback (stage "query"). */
-  readonly onProgress?: ProgressCallback;
-}
-
-/** What {@link assignPoints} returns, one entry per new point. */
-export interface Assignment {
-  /** Cluster of each new point, or −1 for a rejected outlier. */
-  readonly labels: Int32Array;
-  /** s*: the best similarity to a training point, in Σ's units. */
-  readonly similarity: Float64Array;
-  /** Index of the most similar training point (ties: smaller distance, then smaller index). */
-  readonly nearest: Int32Array;
-}
-
 const OPTION_KEYS = new Set([
   "k",
   "threshold",
@@ -200,7 +188,8 @@ const OPTION_KEYS = new Set([
  *
  * @example Two groups on a line, then two new points
  * ```ts
- * import { assignPoints, fitClusters } from "./fitted_clusters.ts";
+ * import { fitClusters } from "./fitted_clusters.ts";
+ * import { assignPoints } from "./assign_points.ts";
  * import assert from "node:assert/strict";
  * const model = fitClusters([[0], [1], [2], [10], [11], [12]], { k: 2 });
  * assert.deepEqual([...model.labels], [0, 0, 0, 1, 1, 1]);
@@ -208,6 +197,8 @@ const OPTION_KEYS = new Set([
  * const { labels } = assignPoints(model, [[9], [40]], { outliers: "reject" });
  * assert.deepEqual([...labels], [1, -1]); // 40 is 28 from 12: −784 is not above λ
  * ```
+ *
+ * @category Fitted clusterings
  */
 export function fitClusters(points: PointsLike, options: FitClustersOptions): FittedClusters {
   return fitClustersWithHierarchy(points, options).model;
@@ -552,99 +543,4 @@ export function similaritiesTo(
     }
   }
   return out;
-}
-
-/**
- * Assigns new points to a fitted clustering (module doc): the label of the most similar
- * training point when its similarity s* is above the cut level λ, else −1 (`outliers:
- * "reject"`) or that label anyway (`"nearest"`). The search is exact; O(q n d) at worst, far
- * less on clustered data, never n × q memory.
- *
- * With mutual reachability the most similar training point maximises
- * −max(d², core_x², core_y²), ties broken by the smaller d², then the smaller index; it is
- * searched among the exact 2·minSamples (at least 8) nearest, widened until certified (a point
- * farther than the list's last has d² and so a key at least as large).
- *
- * @param model A model from {@link fitClusters} (or loaded back).
- * @param newPoints q × d raw coordinates (the model's preprocessing is applied).
- * @param options `outliers` ("reject" | "nearest"), matrix product, progress callback.
- * @returns Labels (−1 for rejected outliers), best similarities s*, and the most similar
- *   training point of each new point.
- * @throws {TypeError | RangeError} One line naming the argument and value, before any work: a
- *   model that is not one, new points of another dimension, with a non-finite coordinate, an
- *   empty array, an unknown `outliers`.
- *
- * @example A threshold cut rejects by default
- * ```ts
- * import { assignPoints, fitClusters } from "./fitted_clusters.ts";
- * import assert from "node:assert/strict";
- * const model = fitClusters([[0, 0], [0, 1], [5, 5], [5, 6]], { threshold: -2 });
- * const a = assignPoints(model, [[0.5, 0.5], [5, 7], [20, 20]]);
- * assert.deepEqual([...a.labels], [0, 1, -1]);
- * assert.deepEqual([...a.nearest], [0, 3, 3]);
- * assert.equal(a.similarity[1], -1);
- * assert.throws(() => assignPoints(model, [[1, 2, 3]]), /Invalid newPoints: they have 3/);
- * ```
- */
-export function assignPoints(
-  model: FittedClusters,
-  newPoints: PointsLike,
-  options: AssignPointsOptions = {},
-): Assignment {
-  assertFittedClusters("model", model);
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`Expected options to be an object, got ${show(options)}`);
-  }
-  const outliers = options.outliers ?? (model.cut.kind === "threshold" ? "reject" : "nearest");
-  if (outliers !== "reject" && outliers !== "nearest") {
-    throw new RangeError(
-      `Invalid outliers = ${show(outliers)}: outliers must be "reject" or "nearest"`,
-    );
-  }
-  const x = preprocessPoints(model, newPoints, "newPoints");
-  const q = x.rows, n = model.n, index = modelIndex(model);
-  const labels = new Int32Array(q), similarity = new Float64Array(q), nearest = new Int32Array(q);
-  const search = { gemm: options.gemm, onProgress: options.onProgress };
-  const ms = model.minSamples;
-  if (ms === undefined) {
-    const nb = queryNeighbours(index, x, 1, search);
-    for (let i = 0; i < q; i++) {
-      nearest[i] = nb.index[i];
-      similarity[i] = -nb.distance2[i];
-    }
-  } else {
-    let pending = Int32Array.from({ length: q }, (_, i) => i);
-    let k = Math.min(n, Math.max(2 * ms, 8));
-    while (pending.length > 0) {
-      const rows = new Float64Array(pending.length * x.cols);
-      pending.forEach((i, r) =>
-        rows.set(x.data.subarray(i * x.cols, (i + 1) * x.cols), r * x.cols)
-      );
-      const nb = queryNeighbours(
-        index,
-        { rows: pending.length, cols: x.cols, data: rows },
-        k,
-        search,
-      );
-      const s = similaritiesTo(model, nb), again: number[] = [];
-      for (let r = 0; r < pending.length; r++) {
-        let best = 0;
-        // Keys (−s, d², index) in list order: d² and index already ascend, so the first
-        // largest similarity wins.
-        for (let t = 1; t < k; t++) if (s[r * k + t] > s[r * k + best]) best = t;
-        if (-s[r * k + best] <= nb.distance2[r * k + k - 1] || k === n) {
-          nearest[pending[r]] = nb.index[r * k + best];
-          similarity[pending[r]] = s[r * k + best];
-        } else again.push(pending[r]);
-      }
-      pending = Int32Array.from(again);
-      k = Math.min(n, 4 * k);
-    }
-  }
-  for (let i = 0; i < q; i++) {
-    labels[i] = similarity[i] > model.lambda || outliers === "nearest"
-      ? model.labels[nearest[i]]
-      : -1;
-  }
-  return { labels, similarity, nearest };
 }

@@ -22,7 +22,11 @@ export const FITTED_CLUSTERS_FORMAT = "spanclust-fitted-clusters";
 /** The version this code writes and reads. */
 export const FITTED_CLUSTERS_VERSION = 1;
 
-/** The JSON header of a fitted model: every field but the arrays. */
+/**
+ * The JSON header of a fitted model: every field but the arrays.
+ *
+ * @category Fitted clusterings
+ */
 export interface FittedClustersHeader {
   /** Always {@link FITTED_CLUSTERS_FORMAT}. */
   readonly format: string;
@@ -54,7 +58,11 @@ export interface FittedClustersHeader {
   readonly graphEdges: number | null;
 }
 
-/** The arrays of a fitted model, by name (absent ones are undefined). */
+/**
+ * The arrays of a fitted model, by name (absent ones are undefined).
+ *
+ * @category Fitted clusterings
+ */
 export interface FittedClustersArrays {
   /** n × d preprocessed training points. */
   readonly points: Float64Array;
@@ -105,6 +113,8 @@ export const FITTED_CLUSTERS_ARRAYS: readonly (keyof FittedClustersArrays)[] = [
  * assert.equal(header.lambda, "-64");
  * assert.deepEqual(fittedClustersFromParts(JSON.parse(JSON.stringify(header)), arrays), model);
  * ```
+ *
+ * @category Fitted clusterings
  */
 export function fittedClustersToParts(
   model: FittedClusters,
@@ -231,6 +241,8 @@ export function checkFittedClustersFormat(header: unknown): void {
  *   /Invalid model version = 2: this code reads version 1/,
  * );
  * ```
+ *
+ * @category Fitted clusterings
  */
 export function fittedClustersFromParts(
   header: unknown,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assignPoints, fitClusters, type FittedClusters } from "./fitted_clusters.ts";
+import { fitClusters, type FittedClusters } from "./fitted_clusters.ts";
+import { assignPoints } from "./assign_points.ts";
 import { rectFromData } from "../core/rect_matrix.ts";
 
 /** Reproducible uniform numbers (LCG). */

@@ -54,7 +54,11 @@ import {
   runMembershipChunk,
 } from "./_membership_chunk.ts";
 
-/** Options of {@link clusterMembership}. */
+/**
+ * Options of {@link clusterMembership}.
+ *
+ * @category Fitted clusterings
+ */
 export interface MembershipOptions {
   /** Noise scale ε > 0, in Σ's units (the model's similarities). */
   readonly epsilon: number;
@@ -73,7 +77,11 @@ export interface MembershipOptions {
   readonly gemm?: NeighbourGemm;
 }
 
-/** Cluster probabilities of points. */
+/**
+ * Cluster probabilities of points.
+ *
+ * @category Fitted clusterings
+ */
 export interface Membership {
   /** Number of points. */
   readonly points: number;
@@ -86,7 +94,11 @@ export interface Membership {
   readonly outlier: Float64Array;
 }
 
-/** {@link Membership} and the VJP with respect to the points. */
+/**
+ * {@link Membership} and the VJP with respect to the points.
+ *
+ * @category Fitted clusterings
+ */
 export interface MembershipWithVjp extends Membership {
   /** points × d: ∂⟨γ, [p, outlier]⟩ / ∂(raw coordinates). */
   readonly gradient: RectMatrix;
@@ -359,6 +371,8 @@ function rawGradient(
  * assert.equal(p.probabilities[0], 1); // [1.5]: cluster 0 in every sample
  * assert.ok(p.probabilities[2] > 0.1 && p.probabilities[3] > 0.1); // [6]: either side
  * ```
+ *
+ * @category Fitted clusterings
  */
 export function clusterMembership(
   model: FittedClusters,
@@ -393,6 +407,8 @@ export function clusterMembership(
  * const r = clusterMembershipVjp(model, [[6]], [[1, 0, 0]], { epsilon: 4, samples: 2000 });
  * if (!(r.gradient.data[0] < 0)) throw new Error(); // p_0 grows as x moves towards 0
  * ```
+ *
+ * @category Fitted clusterings
  */
 export function clusterMembershipVjp(
   model: FittedClusters,

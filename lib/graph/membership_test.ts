@@ -12,7 +12,8 @@
  * deterministically.
  */
 import assert from "node:assert/strict";
-import { assignPoints, fitClusters, type FittedClusters } from "./fitted_clusters.ts";
+import { fitClusters, type FittedClusters } from "./fitted_clusters.ts";
+import { assignPoints } from "./assign_points.ts";
 import { clusterMembership, clusterMembershipVjp, type MembershipOptions } from "./membership.ts";
 import { MembershipWorkerPool } from "./membership_pool.ts";
 
