@@ -44,7 +44,7 @@ import { chooseK, cutAtMinSize, kAtThreshold } from "../forest/hierarchy.ts";
 import { type Hierarchy, labelsAt } from "../forest/spanning_forest.ts";
 import type { Graph } from "./graph.ts";
 import { type ClusterMethod, clusterPoints, type ClusterPointsOptions } from "./cluster_points.ts";
-import { type NeighbourIndex, neighbourIndex, type queryNeighbours } from "./neighbour_index.ts";
+import { type NeighbourIndex, neighbourIndex } from "./neighbour_index.ts";
 
 /**
  * How similarities are measured (module doc).
