@@ -149,7 +149,6 @@ import {
   prepareSoftKMeansLoss,
 } from "../../tf/ot_kmeans_loss.ts";
 import { appendJsonlAtomic, readJsonl, writeCsvAtomic } from "../io.ts";
-import { type CurvePoint, lineChartSpec, savePlot } from "../plot.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import { isConvolutional } from "../models.ts";
 import {
@@ -169,11 +168,14 @@ import {
 } from "./network.ts";
 import { clusteringMetrics, type OtKMeansRecord } from "./evaluation.ts";
 import { selfLabelLoss } from "./self_label.ts";
+import { METHODS, writePlots } from "./plots.ts";
+import { epsilonAt, trainValSplit } from "./schedule.ts";
 
 export { otkmeansCommand, type OtKMeansConfig, otkmeansFlags };
 export { buildOtKMeansNet, CentroidTable, type OtKMeansNet };
 export { clusteringMetrics, type OtKMeansRecord };
 export { selfLabelLoss };
+export { epsilonAt, trainValSplit };
 
 /** What {@link runOtKMeans} returns. */
 export interface OtKMeansRun {
@@ -546,104 +548,6 @@ class OtKMeansTask implements TrainingTask<OtKMeansRecord, OtKMeansSummary> {
       paperAccuracy: 0.85,
     };
   }
-}
-
-/** What each `--objective` trains (summary.json's `method`). */
-const METHODS: Readonly<Record<OtKMeansConfig["objective"], string>> = {
-  "ot": "OT k-means deep clustering (Genevay et al. 2019)",
-  "self-label": "self-labelling against the OT k-means plan",
-  "soft-kmeans": "soft k-means deep clustering (OT k-means without the size constraint)",
-  "ae-kmeans": "autoencoder, then k-means on its embeddings",
-};
-
-/**
- * metrics.svg (the evaluations) and loss.svg (the clustering term of train.jsonl: the OT loss,
- * or the soft k-means loss; none for ae-kmeans, which trains no clustering term).
- */
-async function writePlots(
-  out: string,
-  records: readonly OtKMeansRecord[],
-  evalSplit: "val" | "test",
-  selectedStep: number,
-  objective: OtKMeansConfig["objective"],
-): Promise<void> {
-  const metricPoints: CurvePoint[] = records.filter((r) => r.split === evalSplit).flatMap((r) => [
-    { x: r.step, y: r.accNearest, series: "ACC" },
-    { x: r.step, y: r.nmiNearest, series: "NMI" },
-    { x: r.step, y: r.ariNearest, series: "ARI" },
-  ]);
-  await savePlot(
-    out,
-    "metrics",
-    lineChartSpec(metricPoints, {
-      title: `${METHODS[objective]}: ${
-        evalSplit === "val" ? "validation" : "test"
-      } metrics (nearest centroid)`,
-      xTitle: "step",
-      yTitle: "score",
-      ...(evalSplit === "val" ? { markX: { x: selectedStep, label: "reported checkpoint" } } : {}),
-    }),
-  );
-  const soft = objective === "soft-kmeans";
-  const key = soft ? "softKMeansLoss" : "otLoss";
-  const train = (await readJsonl(`${out}/train.jsonl`)) as Record<string, number>[];
-  const lossPoints = train.filter((r) => Number.isFinite(r[key])).map((r) => ({
-    x: r["step"]!,
-    y: r[key]!,
-    series: soft ? "SKM_ε loss" : "OT_ε loss",
-  }));
-  if (lossPoints.length > 0) {
-    await savePlot(
-      out,
-      "loss",
-      lineChartSpec(lossPoints, {
-        title: soft ? "Training soft k-means loss" : "Training OT k-means loss",
-        xTitle: "step",
-        yTitle: "loss",
-      }),
-    );
-  }
-}
-
-/**
- * The training / validation split of the training images: `valSize` images drawn at random
- * (seed-determined) are held out for validation, and the training set is the rest, or
- * `trainSize` of the rest. The two never overlap.
- *
- * @param n Training images available.
- * @param cfg Sizes and seed.
- * @returns Indices of the training and of the validation images.
- */
-export function trainValSplit(
-  n: number,
-  cfg: Pick<OtKMeansConfig, "trainSize" | "valSize" | "seed">,
-): { trainIdx: Int32Array; valIdx: Int32Array } {
-  if (cfg.valSize >= n) {
-    throw new RangeError(`--val-size ${cfg.valSize} leaves none of the ${n} training images`);
-  }
-  const order = shuffled(range(0, n), mixSeed(cfg.seed, 1));
-  const valIdx = order.slice(0, cfg.valSize).sort();
-  const rest = order.slice(cfg.valSize);
-  const trainIdx = cfg.trainSize > 0 ? rest.slice(0, cfg.trainSize) : rest.sort();
-  return { trainIdx, valIdx };
-}
-
-/**
- * ε at a step: constant `epsilon`, or (with `epsilonStart` > 0) geometric decay from
- * `epsilonStart` at the centroid initialisation (step `warmupSteps`) to `epsilon` at the last step.
- *
- * @param cfg The ε settings, warm-up and step count.
- * @param step The current step.
- * @returns ε of this step's Sinkhorn solve.
- */
-export function epsilonAt(
-  cfg: Pick<OtKMeansConfig, "epsilon" | "epsilonStart" | "warmupSteps" | "steps">,
-  step: number,
-): number {
-  if (cfg.epsilonStart <= 0) return cfg.epsilon;
-  const span = Math.max(1, cfg.steps - 1 - cfg.warmupSteps);
-  const t = Math.min(1, Math.max(0, (step - cfg.warmupSteps) / span));
-  return cfg.epsilonStart * Math.pow(cfg.epsilon / cfg.epsilonStart, t);
 }
 
 if (import.meta.main) {
