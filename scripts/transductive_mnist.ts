@@ -33,7 +33,11 @@
 import { loadMnist } from "../experiments/data/idx.ts";
 import { standardNormal, streamFor } from "../lib/core/random.ts";
 import { type Command, flag, parseOrExit, runMain } from "../experiments/cli/flags.ts";
-import { EMBEDDINGS_FILES, readEmbeddings } from "../experiments/embeddings_file.ts";
+import {
+  EMBEDDINGS_FILES,
+  readEmbeddings,
+  type SavedEmbeddings,
+} from "../experiments/embeddings_file.ts";
 import {
   DATASET_EVAL_DEFAULTS,
   type DatasetEvaluation,
@@ -267,8 +271,9 @@ export async function main(argv: readonly string[]): Promise<TransductiveReport>
   }
   let features: Features;
   let runStep: number | undefined;
+  let savedTest: SavedEmbeddings | undefined;
   if (cfg.embeddings !== undefined) {
-    const saved = await readEmbeddings(cfg.embeddings).catch((e) => {
+    const saved = savedTest = await readEmbeddings(cfg.embeddings).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       throw new Deno.errors.NotFound(
         `--embeddings ${cfg.embeddings}: no ${EMBEDDINGS_FILES.header} there (exp:mnist writes ` +
@@ -288,6 +293,8 @@ export async function main(argv: readonly string[]): Promise<TransductiveReport>
   } else {
     features = await projectedPixels(cfg.all);
   }
+  // --calibrate's training embeddings, read before any work: a run without them is refused now.
+  const savedTrain = cfg.calibrate ? await readTrainingEmbeddings(cfg.embeddings!) : undefined;
   const { x, n, d, labels, classes } = features;
   const r = evaluateDataset(x, n, d, labels, classes, {
     labelledFraction: fraction,
@@ -358,7 +365,7 @@ export async function main(argv: readonly string[]): Promise<TransductiveReport>
     );
   }
 
-  const calibration = cfg.calibrate ? await calibrate(cfg.embeddings!, cfg) : undefined;
+  const calibration = savedTrain === undefined ? undefined : calibrate(savedTrain, savedTest!, cfg);
   const report: TransductiveReport = {
     features: features.description,
     datasetLevel: r,
@@ -371,28 +378,32 @@ export async function main(argv: readonly string[]): Promise<TransductiveReport>
   return report;
 }
 
-/**
- * `--calibrate`: the run's training embeddings fitted (minimum-size cut), the test split
- * assigned, and the membership probabilities calibrated (`experiments/fitted_calibration.ts`);
- * prints the figures and the test half's reliability table.
- */
-async function calibrate(
-  dir: string,
-  cfg: {
-    calibrationTrain?: number;
-    calibrationPoints?: number;
-    calibrationSamples?: number;
-    minSize?: number;
-  },
-): Promise<FittedCalibration> {
-  const train = await readEmbeddings(dir, "train").catch((e) => {
+/** A run's training embeddings, or a one-line error saying why there are none. */
+function readTrainingEmbeddings(dir: string): Promise<SavedEmbeddings> {
+  return readEmbeddings(dir, "train").catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     throw new Deno.errors.NotFound(
       `--calibrate: ${dir} has no train_embeddings.json (exp:mnist writes the training split's ` +
         `embeddings beside the test split's; runs from before that lack them)`,
     );
   });
-  const test = await readEmbeddings(dir, "test");
+}
+
+/**
+ * `--calibrate`: the run's training embeddings fitted (minimum-size cut), the test split
+ * assigned, and the membership probabilities calibrated (`experiments/fitted_calibration.ts`);
+ * prints the figures and the test half's reliability table.
+ */
+function calibrate(
+  train: SavedEmbeddings,
+  test: SavedEmbeddings,
+  cfg: {
+    calibrationTrain?: number;
+    calibrationPoints?: number;
+    calibrationSamples?: number;
+    minSize?: number;
+  },
+): FittedCalibration {
   const native = nativeNeighbourGemm();
   const t0 = performance.now();
   const c = calibrateFittedClusters(

@@ -207,6 +207,13 @@ Deno.test("deno task transductive --embeddings <run> reproduces the run's data-s
     assert.equal(r3.code, 0, r3.stderr);
     assert.match(r3.stdout, /clusters of ≥ 3 points/);
     assert.match(r3.stdout, /identical to ours/);
+    // A run without training embeddings is refused before the evaluation, in one line.
+    const trainHeader = `${ROOT}/${out}/train_embeddings.json`;
+    await Deno.rename(trainHeader, `${trainHeader}.away`);
+    const missing = await task("transductive", ["--embeddings", out, "--calibrate"]);
+    await Deno.rename(`${trainHeader}.away`, trainHeader);
+    assertOneLineError(missing, 1, /--calibrate: .* has no train_embeddings\.json/);
+    assert.doesNotMatch(missing.stdout, /transductive labelling/);
     // --calibrate: the run's training embeddings fitted, the test split assigned, ε on validation.
     const rc = await task("transductive", [
       "--embeddings",
