@@ -1,9 +1,18 @@
 import assert from "node:assert/strict";
 import { listenForStop, SAME_SIGNAL_MS } from "./interrupt.ts";
+import { inOwnProcess, OWN_PROCESS } from "./train/testdata/own_process.ts";
+
+const TWICE = "listenForStop: one Ctrl-C delivered twice (terminal + deno task) is one request";
 
 Deno.test({
-  name: "listenForStop: one Ctrl-C delivered twice (terminal + deno task) is one request",
-  ignore: Deno.build.os === "windows",
+  name: `${TWICE} (in a process of its own)`,
+  ignore: Deno.build.os === "windows" || OWN_PROCESS,
+  fn: () => inOwnProcess(import.meta.url, TWICE),
+});
+
+Deno.test({
+  name: TWICE,
+  ignore: Deno.build.os === "windows" || !OWN_PROCESS,
   fn: async () => {
     const seen: string[] = [];
     const stop = listenForStop((s) => seen.push(s));

@@ -5,6 +5,7 @@ import { readJsonl } from "../io.ts";
 import { Interrupted } from "../interrupt.ts";
 import { RunSetupError } from "../errors.ts";
 import { runTraining, type TrainingOptions, type TrainingTask } from "./loop.ts";
+import { inOwnProcess, OWN_PROCESS } from "./testdata/own_process.ts";
 
 await tf.setBackend("cpu");
 
@@ -162,10 +163,18 @@ Deno.test("runTraining: early stopping after `patience` steps without a better e
   }
 });
 
+const SIGNAL_DURING_STEP =
+  "runTraining: a signal during a step is acted on after that step, not at the next evaluation";
+
 Deno.test({
-  name:
-    "runTraining: a signal during a step is acted on after that step, not at the next evaluation",
-  ignore: Deno.build.os === "windows",
+  name: `${SIGNAL_DURING_STEP} (in a process of its own)`,
+  ignore: Deno.build.os === "windows" || OWN_PROCESS,
+  fn: () => inOwnProcess(import.meta.url, SIGNAL_DURING_STEP),
+});
+
+Deno.test({
+  name: SIGNAL_DURING_STEP,
+  ignore: Deno.build.os === "windows" || !OWN_PROCESS,
   fn: async () => {
     const out = await Deno.makeTempDir();
     // The signal arrives while step 3 (0-based) runs; the step never yields to the event loop
