@@ -51,24 +51,35 @@ MODELS = {"paper-lenet": paper_lenet, "small-cnn": small_cnn, "mlp": mlp,
           "otk-autoencoder": autoencoder}
 
 
-def time_step(model, batch, steps, warmup):
-    x = torch.rand(batch, 1, 28, 28)
+def time_step(model, batch, steps, warmup, device="cpu"):
+    """Median and mean seconds of a train step, and the median of its forward pass alone
+    (embeddings copied to the host, as spanclust reads them for the clustering loss)."""
+    x = torch.rand(batch, 1, 28, 28, device=device)
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
     def step():
         opt.zero_grad(set_to_none=True)
         loss = model(x).square().mean()
         loss.backward()
         opt.step()
+        sync()
+
+    def forward():
+        with torch.no_grad():
+            model(x).cpu()
 
     for _ in range(warmup):
         step()
-    times = []
+    times, forwards = [], []
     for _ in range(steps):
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), statistics.fmean(times)
+        t0 = time.perf_counter()
+        forward()
+        forwards.append(time.perf_counter() - t0)
+    return statistics.median(times), statistics.fmean(times), statistics.median(forwards)
 
 
 def main():
@@ -79,7 +90,13 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--threads", default="1,all")
+    p.add_argument("--device", default="cpu",
+                   help="torch device: cpu, or cuda (one thread count: the first of --threads)")
     a = p.parse_args()
+    if a.device.startswith("cuda") and not torch.cuda.is_available():
+        print(f"bench_torch: --device {a.device}, but torch.cuda.is_available() is False",
+              file=sys.stderr)
+        sys.exit(3)
     import os
     cores = os.cpu_count() or 1
     for name in a.models.split(","):
@@ -87,16 +104,22 @@ def main():
             print(f"bench_torch: unknown model {name!r} (known: {', '.join(MODELS)})",
                   file=sys.stderr)
             sys.exit(2)
-        for t in a.threads.split(","):
+        threads_list = a.threads.split(",")
+        if a.device != "cpu":
+            threads_list = threads_list[:1]
+        for t in threads_list:
             threads = cores if t == "all" else int(t)
             torch.set_num_threads(threads)
             torch.manual_seed(0)
-            model = MODELS[name]()
+            model = MODELS[name]().to(a.device)
             batch = 256 if name == "otk-autoencoder" else a.batch
-            med, mean = time_step(model, batch, a.steps, a.warmup)
+            med, mean, fwd = time_step(model, batch, a.steps, a.warmup, a.device)
             params = sum(p.numel() for p in model.parameters())
+            gpu = torch.cuda.get_device_name() if a.device.startswith("cuda") else None
             print(json.dumps({"model": name, "params": params, "threads": threads,
-                              "batch": batch, "median_s": med, "mean_s": mean}), flush=True)
+                              "batch": batch, "device": a.device, "gpu": gpu,
+                              "median_s": med, "mean_s": mean, "forward_median_s": fwd}),
+                  flush=True)
 
 
 if __name__ == "__main__":
