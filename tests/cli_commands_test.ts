@@ -31,6 +31,8 @@ Deno.test("every task answers --help after `--` and rejects bad flags with exit 
       "cluster",
       "web",
       "transductive",
+      "compare:runs",
+      "gpu:check",
     ]
   ) {
     const help = await task(name, ["--help"]);
@@ -50,6 +52,16 @@ Deno.test("every task answers --help after `--` and rejects bad flags with exit 
     /Invalid --backends "foo": expected a comma-separated list of wasm, webgpu, cpu/,
   );
   assertOneLineError(await task("exp:toy", ["--n", "2"]), 2, /Invalid --n "2"/);
+  assertOneLineError(
+    await task("compare:runs", ["--runs", "results/a", "--out", "results/x.svg"]),
+    2,
+    /Invalid --runs "results\/a": expected name=dir pairs separated by commas/,
+  );
+  assertOneLineError(
+    await task("compare:runs", ["--out", "results/x.svg"]),
+    2,
+    /--runs is required/,
+  );
 });
 
 Deno.test("exp:mnist's graph-loss flags: bad values are one-line usage errors", async () => {
