@@ -70,14 +70,7 @@ import {
   type TrainingOutcome,
   type TrainingTask,
 } from "../train/loop.ts";
-import {
-  type DatasetName,
-  embedImages,
-  type ImageAugment,
-  type ImageDataset,
-  type LabelledSplit,
-  loadDataset,
-} from "./image_dataset.ts";
+import type { ImageDataset } from "./image_dataset.ts";
 import {
   type DatasetLevelSummary,
   EMBEDDINGS_FILES,
@@ -98,14 +91,7 @@ import {
 import { writeRunPlots } from "./plots.ts";
 
 // The engine's pieces live in their own modules; re-exported for the engine's users.
-export {
-  type DatasetName,
-  embedImages,
-  type ImageAugment,
-  type ImageDataset,
-  type LabelledSplit,
-  loadDataset,
-};
+export * from "./image_dataset.ts";
 export { type BatchMetrics, type EvalDetail, evaluateBatches };
 export { batchClusters, buildNetworks, learningRateAt, type LrSchedule, perturbationSeed };
 export { writeRunPlots };
