@@ -148,8 +148,6 @@ export interface TrainSetup {
   readonly validation: readonly Int32Array[];
   /** Test batches (test-split indices), evaluated once with the best weights. */
   readonly test: readonly Int32Array[];
-  /** Whether training batches are augmented (CIFAR-10, or `--augment` on MNIST-like sets). */
-  readonly augment?: boolean;
 }
 
 /** Where and how a run reports. */
@@ -365,7 +363,9 @@ class EngineTask implements TrainingTask<EvalRecord, RunSummary> {
     );
     const batch = setup.batchAt(step);
     const n = batch.indices.length;
-    const augmentSeed = setup.augment ? mixSeed(cfg.seed, 0xa46, step) : undefined;
+    // The data set decides whether to augment (CIFAR-10 always, MNIST-like sets when loaded
+    // with an augmentation); the step's seed makes a resumed run draw the same batches.
+    const augmentSeed = mixSeed(cfg.seed, 0xa46, step);
     const x = tf.tensor4d(ds.inputs("train", batch.indices, augmentSeed), [n, h, w, c]);
     try {
       if (cfg.objective === "cluster") {

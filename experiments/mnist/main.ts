@@ -171,8 +171,7 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
   const backend = await selectBackend(cfg.backend, undefined, {
     convolutional: isConvolutional(modelFor(cfg)),
   });
-  const augment = augmentOf(cfg.augment);
-  const ds = await loadDataset(cfg.dataset, cfg.dataDir, augment);
+  const ds = await loadDataset(cfg.dataset, cfg.dataDir, augmentOf(cfg.augment));
   const trainIdx = range(0, cfg.trainLimit > 0 ? Math.min(cfg.trainLimit, ds.train.n) : ds.train.n);
   const plan = batchPlan(trainIdx, cfg.batchSize, mixSeed(cfg.seed, 0x7a1));
   const { validation, test } = evaluationBatches(ds, cfg);
@@ -184,7 +183,6 @@ export async function main(argv: readonly string[]): Promise<RunResult> {
     },
     validation,
     test,
-    augment: cfg.dataset === "cifar10" || augment !== undefined,
   };
   const datasetImages = cfg.datasetImages > 0 ? Math.min(cfg.datasetImages, ds.test.n) : ds.test.n;
   const result = await trainRun(engineConfig(cfg, "cluster"), setup, {

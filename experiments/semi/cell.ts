@@ -158,7 +158,6 @@ export async function runSemiCell(cfg: SemiConfig, backend = "unknown"): Promise
       batchAt,
       validation,
       test,
-      augment: cfg.dataset === "cifar10",
     };
     const objective = method === "ours" ? "cluster" : "ce";
     const run = await trainRun(engineConfig(cfg as unknown as MnistConfig, objective), setup, {
