@@ -27,7 +27,7 @@
  */
 import { tf } from "../tf/deps/tfjs.ts";
 import { type Command, flag, parseOrExit, runMain } from "../experiments/cli/flags.ts";
-import { selectBackend } from "../tf/backend.ts";
+import { requestWebgpuAdapterInfo, selectBackend } from "../tf/backend.ts";
 import { clusterLoss } from "../tf/cluster_loss.ts";
 import { partialFyLoss } from "../lib/losses/fy_loss.ts";
 import { constraintsFromLabels } from "../lib/constrained/constrained_forest.ts";
@@ -68,13 +68,8 @@ export interface AdapterReport {
  * @returns Its report, or a line saying why there is none.
  */
 export async function readAdapter(): Promise<AdapterReport | string> {
-  // The Vulkan loader wants a runtime directory; headless machines often have none.
-  if (Deno.env.get("XDG_RUNTIME_DIR") === undefined) Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (gpu === undefined) return "navigator.gpu is undefined (WebGPU not available)";
-  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-  if (adapter === null) return "requestAdapter() returned null (no Vulkan driver found)";
-  const i = adapter.info;
+  const i = await requestWebgpuAdapterInfo();
+  if (typeof i === "string") return i;
   const id = /^\d+$/.test(i.vendor)
     ? Number(i.vendor)
     : /^0x[0-9a-f]+$/i.test(i.vendor)
@@ -117,8 +112,12 @@ async function timePhases(steps: number, warmup: number, samples: number) {
   const constraints = constraintsFromLabels(labels);
   const optimizer = tf.train.adam(1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const times = { forward: [] as number[], sigma: [] as number[], cpu: [] as number[] };
-  const back: number[] = [];
+  const times = {
+    forward: [] as number[],
+    sigma: [] as number[],
+    cpu: [] as number[],
+    back: [] as number[],
+  };
   try {
     for (let s = 0; s < warmup + steps; s++) {
       const t0 = performance.now();
@@ -144,7 +143,7 @@ async function timePhases(steps: number, warmup: number, samples: number) {
         times.forward.push((t1 - t0) / 1000);
         times.sigma.push((t2 - t1) / 1000);
         times.cpu.push((t3 - t2) / 1000);
-        back.push((t4 - t3) / 1000);
+        times.back.push((t4 - t3) / 1000);
       }
     }
   } finally {
@@ -153,7 +152,7 @@ async function timePhases(steps: number, warmup: number, samples: number) {
     model.dispose();
   }
   const forward = median(times.forward), sigmaAndLoss = median(times.sigma);
-  const backwardAdam = median(back);
+  const backwardAdam = median(times.back);
   return {
     forward,
     sigmaAndLoss,

@@ -95,8 +95,12 @@ async function probeTensorflow(): Promise<Probe> {
   };
 }
 
-/** Adapter description from `navigator.gpu`, or null when there is no adapter. */
-export async function webgpuAdapterInfo(): Promise<string | null> {
+/**
+ * The high-performance WebGPU adapter's info, or a line saying why there is none.
+ *
+ * @returns `adapter.info`, or the reason no adapter was found.
+ */
+export async function requestWebgpuAdapterInfo(): Promise<GPUAdapterInfo | string> {
   // The Vulkan loader wants a runtime dir; headless CI containers often lack one. Without env
   // permission the variable is left as it is: a run needs no permission it did not ask for.
   try {
@@ -107,10 +111,16 @@ export async function webgpuAdapterInfo(): Promise<string | null> {
     }
   }
   const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (gpu === undefined) return null;
+  if (gpu === undefined) return "navigator.gpu is undefined (WebGPU not available)";
   const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
-  if (adapter === null) return null;
-  const i = adapter.info;
+  if (adapter === null) return "requestAdapter() returned null (no Vulkan driver found)";
+  return adapter.info;
+}
+
+/** Adapter description from `navigator.gpu`, or null when there is no adapter. */
+export async function webgpuAdapterInfo(): Promise<string | null> {
+  const i = await requestWebgpuAdapterInfo();
+  if (typeof i === "string") return null;
   const parts = [i.vendor, i.architecture, i.device, i.description].filter((s) => s);
   const soft = i.isFallbackAdapter ? ", software rasteriser (e.g. Mesa lavapipe)" : "";
   return `${parts.join(" / ") || "unnamed adapter"}${soft}`;
